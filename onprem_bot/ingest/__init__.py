@@ -1,0 +1,1 @@
+"""Ingestion: loaders turn files into blocks, chunkers turn blocks into chunks."""

@@ -1,0 +1,170 @@
+"""Ingestion of files and folders: load, chunk, store; unchanged files are left alone."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from onprem_bot.config import CHUNKER_NAMES
+from onprem_bot.errors import ConfigError, LoaderError, NoDocumentsError, OnpremBotError
+from onprem_bot.ingest.chunking import chunk_document
+from onprem_bot.ingest.loaders import SUPPORTED_EXTENSIONS, is_supported, load_document
+from onprem_bot.storage.documents import DocumentInfo, DocumentStore, now
+
+CHUNKING_VERSION = "1"
+"""Bump when chunking changes so that re-ingest re-chunks unchanged files."""
+
+Status = Literal["new", "updated", "unchanged", "skipped"]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file."""
+
+    path: Path
+    status: Status
+    document_id: str = ""
+    title: str = ""
+    chunker: str = ""
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The outcome of one ingest run."""
+
+    results: tuple[FileResult, ...]
+    seconds: float
+    ignored: tuple[Path, ...] = field(default=())
+
+    @property
+    def ok(self) -> tuple[FileResult, ...]:
+        """Files now stored (new, updated or unchanged)."""
+        return tuple(r for r in self.results if r.status != "skipped")
+
+    @property
+    def skipped(self) -> tuple[FileResult, ...]:
+        """Files that could not be ingested, with their error."""
+        return tuple(r for r in self.results if r.status == "skipped")
+
+    def summary(self) -> dict[str, object]:
+        """The ``--json`` summary (DESIGN.md contract plus details)."""
+        return {
+            "documents": len(self.ok),
+            "chunks": sum(r.chunks for r in self.ok),
+            "seconds": round(self.seconds, 3),
+            "new": sum(r.status == "new" for r in self.results),
+            "updated": sum(r.status == "updated" for r in self.results),
+            "unchanged": sum(r.status == "unchanged" for r in self.results),
+            "skipped": [{"path": str(r.path), "error": r.error} for r in self.skipped],
+            "ignored": [str(p) for p in self.ignored],
+        }
+
+
+def document_id_for(path: Path) -> str:
+    """A document's stable id: a hash of its resolved path."""
+    return hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:32]
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Expand files and folders (recursively) into (supported files, ignored files).
+
+    A file named explicitly is always returned, so that an unsupported one gets a clear
+    error; inside folders, hidden files and unsupported extensions are ignored.
+    """
+    files: list[Path] = []
+    ignored: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if not child.is_file() or any(part.startswith(".") for part in child.relative_to(p).parts):
+                    continue
+                (files if is_supported(child) else ignored).append(child)
+        else:
+            files.append(p)
+    unique = list(dict.fromkeys(files))
+    if not unique:
+        names = ", ".join(str(p) for p in paths)
+        raise NoDocumentsError(
+            f"수집할 문서가 없습니다 (no documents found) in {names}; supported: {', '.join(SUPPORTED_EXTENSIONS)}"
+        )
+    return unique, ignored
+
+
+class Ingestor:
+    """Loads, chunks and stores documents; one transaction per document."""
+
+    def __init__(self, store: DocumentStore, chunker: str = "auto", max_tokens: int = 450) -> None:
+        if chunker not in CHUNKER_NAMES:
+            raise ConfigError(f"chunker={chunker!r}: 알 수 없는 값 (unknown); valid: {', '.join(CHUNKER_NAMES)}")
+        if max_tokens < 32:
+            raise ConfigError(f"max_tokens={max_tokens}: 32 이상이어야 합니다 (must be >= 32)")
+        self.store = store
+        self.chunker = chunker
+        self.max_tokens = max_tokens
+
+    @property
+    def config_key(self) -> str:
+        """What besides the bytes decides the chunks: re-chunk when it changes."""
+        return f"v{CHUNKING_VERSION}:{self.chunker}:{self.max_tokens}"
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        on_file: Callable[[FileResult], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest every file under ``paths``; bad files are skipped and reported, not fatal."""
+        started = time.perf_counter()
+        files, ignored = collect_files(paths)
+        if on_start:
+            on_start(len(files))
+        results = []
+        for path in files:
+            result = self.ingest_file(path)
+            results.append(result)
+            if on_file:
+                on_file(result)
+        return IngestReport(tuple(results), time.perf_counter() - started, tuple(ignored))
+
+    def ingest_file(self, path: Path) -> FileResult:
+        """Ingest one file: skipped with its error when it cannot be read or chunked."""
+        try:
+            return self._ingest(path)
+        except (LoaderError, OnpremBotError) as exc:
+            reason = exc.reason if isinstance(exc, LoaderError) else str(exc)
+            return FileResult(path, "skipped", error=reason)
+
+    def _ingest(self, path: Path) -> FileResult:
+        if not path.exists():
+            raise LoaderError(path, "파일이 없습니다 (file not found)")
+        doc_id = document_id_for(path)
+        data = path.read_bytes() if path.is_file() else b""
+        content_hash = hashlib.sha256(data).hexdigest()
+        old = self.store.get(doc_id)
+        if old and old.content_hash == content_hash and old.metadata.get("chunking") == self.config_key:
+            return FileResult(path, "unchanged", doc_id, old.title, old.chunker, old.chunk_count)
+        doc = load_document(path)
+        name, chunks = chunk_document(doc, doc_id, self.chunker, self.max_tokens)
+        if not chunks:
+            raise LoaderError(path, f"청크가 만들어지지 않았습니다 (no chunks produced by the {name} chunker)")
+        info = DocumentInfo(
+            id=doc_id,
+            path=str(path.resolve()),
+            title=doc.title,
+            doc_type=doc.doc_type,
+            chunker=name,
+            content_hash=content_hash,
+            size_bytes=len(data),
+            chunk_count=len(chunks),
+            ingested_at=now(),
+            metadata={**dict(doc.metadata), "chunking": self.config_key},
+        )
+        self.store.replace(info, chunks)
+        return FileResult(path, "updated" if old else "new", doc_id, doc.title, name, len(chunks))

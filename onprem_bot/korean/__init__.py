@@ -1,0 +1,1 @@
+"""Korean text: Mecab morphemes, normalisation and token counts."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 tables, Alembic migrations and the repositories over them."""

@@ -1,0 +1,61 @@
+"""SQLAlchemy 2 tables. Portable types only: the same schema runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class DocumentRow(Base):
+    """One ingested file. ``id`` is stable: a hash of the file's resolved path."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    doc_type: Mapped[str] = mapped_column(String(16))
+    chunker: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    chunks: Mapped[list[ChunkRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", passive_deletes=True, order_by="ChunkRow.ordinal"
+    )
+
+
+class ChunkRow(Base):
+    """One retrievable piece of a document (an article, part of an article, a section, a Q&A pair)."""
+
+    __tablename__ = "chunks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    heading_path: Mapped[list[str]] = mapped_column(JSON, default=list)
+    article: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    article_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    paragraph: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    item: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    page_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    token_count: Mapped[int] = mapped_column(Integer)
+    amendments: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    document: Mapped[DocumentRow] = relationship(back_populates="chunks")
+
+    __table_args__ = (Index("ix_chunks_document_ordinal", "document_id", "ordinal"),)

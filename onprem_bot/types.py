@@ -1,0 +1,51 @@
+"""The value objects every stage passes around (frozen: safe to share and cache)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable piece of a document, with where it sits in the document.
+
+    ``kind`` is ``article`` (a whole 조), ``article_part`` (an article split by 항/호),
+    ``supplementary`` (부칙), ``section`` (a report's heading section) or ``qa``.
+    ``article`` is the article label (``제60조``, ``제6조의3``; ``부칙`` for transitional
+    provisions) or None; ``paragraph``/``item`` are 항/호 labels (``제1항``, ``제1항~제3항``).
+    """
+
+    id: str
+    document_id: str
+    ordinal: int
+    kind: str
+    text: str
+    doc_title: str = ""
+    heading_path: tuple[str, ...] = ()
+    article: str | None = None
+    article_title: str | None = None
+    paragraph: str | None = None
+    item: str | None = None
+    page: int | None = None
+    page_end: int | None = None
+    char_start: int = 0
+    char_end: int = 0
+    token_count: int = 0
+    amendments: tuple[str, ...] = ()
+
+    @property
+    def location(self) -> str:
+        """Where the chunk is, for a citation: ``제60조 제1항``, ``부칙``, ``p.3``, a heading."""
+        parts: list[str] = []
+        if self.article:
+            parts.append(self.article)
+            if self.paragraph:
+                parts.append(self.paragraph)
+            if self.item:
+                parts.append(self.item)
+        elif self.heading_path:
+            parts.append(self.heading_path[-1])
+        if self.page is not None:
+            pages = f"p.{self.page}" if self.page_end in (None, self.page) else f"p.{self.page}-{self.page_end}"
+            parts.append(pages)
+        return " ".join(parts)
