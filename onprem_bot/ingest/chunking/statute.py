@@ -1,0 +1,288 @@
+"""Statutes and regulations: one chunk per article (조), split by 항 then 호 when too long.
+
+Works on Markdown statutes (``##### 제60조 (제목)``) and on regulation text from PDF, HWP
+or HWPX (``제60조(제목) ① ...`` at the start of a line). Heading path = 편/장/절/관;
+deleted articles (``삭제``) are skipped; amendment tags go to metadata; everything after
+``부칙`` becomes transitional-provision chunks labelled ``부칙``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from onprem_bot.ingest.chunking.base import Draft, Line, is_deleted, pack, split_amendments, split_sentences
+from onprem_bot.korean.mecab import count_tokens
+
+ARTICLE = re.compile(
+    r"^(?:#+\s*)?제\s*(\d+)\s*조(?:\s*의\s*(\d+))?"
+    r"(?:\s*\(((?:[^()]|\([^()]*\))*)\))?\s*(.*)$"
+)
+STRUCTURE = re.compile(r"^(?:#+\s*)?제\s*\d+\s*(편|장|절|관)(?:\s*의\s*\d+)?(?:\s+.*)?$")
+# 민법 groups some 관 into 항 ("제1항 협의상 파양"): a structural heading, not a 항 of an article.
+SUB_SECTION = re.compile(r"^제\s*\d+\s*항\s+(?!및|또는)([^\d<>.]{1,20}?)\s*(?:<[^>]*>)?$")
+SUPPLEMENT = re.compile(r"^(?:#+\s*)?부\s*칙(?:\s*[<(\[].*)?$")
+PARAGRAPH = re.compile(r"^([①-⑳㉑-㉟])")
+ITEM = re.compile(r"^(\d+)(?:의\s*\d+)?\s*\.\s*")
+_PARTICLE_AFTER_REF = re.compile(r"^(?:에|의|를|을|은|는|와|과|및|로|으로|이|가|부터|까지|중|에서|에도|에게)")
+LEVELS = {"편": 0, "장": 1, "절": 2, "관": 3, "항": 4}
+DEPTH = len(LEVELS)
+MARKER_COUNT_FOR_STATUTE = 3
+
+
+def looks_like_statute(lines: Sequence[Line]) -> bool:
+    """True when the text has article headers (``제N조(제목)``) at line starts."""
+    hits = 0
+    for ln in lines:
+        m = ARTICLE.match(ln.text)
+        if m and (ln.heading_level or m.group(3) is not None):
+            hits += 1
+            if hits >= MARKER_COUNT_FOR_STATUTE:
+                return True
+    return False
+
+
+def circled_number(ch: str) -> int:
+    """①→1 … ⑳→20, ㉑→21 … ㉟→35."""
+    code = ord(ch)
+    return code - 0x2460 + 1 if code <= 0x2473 else code - 0x3251 + 21
+
+
+@dataclass
+class _Article:
+    label: str
+    title: str | None
+    path: tuple[str, ...]
+    lines: list[Line] = field(default_factory=list)
+    inline: str = ""
+
+
+@dataclass
+class _Group:
+    header: str
+    lines: list[Line] = field(default_factory=list)
+
+
+class StatuteChunker:
+    """Cut a statute or regulation into article chunks (see module docstring)."""
+
+    name = "statute"
+
+    def __init__(self, max_tokens: int = 450) -> None:
+        if max_tokens < 32:
+            raise ValueError(f"max_tokens={max_tokens}: must be >= 32")
+        self.max_tokens = max_tokens
+
+    def run(self, lines: Sequence[Line], title: str = "") -> list[Draft]:
+        """Return the drafts of every article, preamble section and 부칙 group, in order."""
+        drafts: list[Draft] = []
+        path: list[str] = [""] * DEPTH
+        article: _Article | None = None
+        last_key = (-1, -1)
+        preamble: list[Line] = []
+        groups: list[_Group] | None = None
+        for ln in lines:
+            text = ln.text
+            if groups is not None:
+                if SUPPLEMENT.match(text) and len(text) < 80:
+                    groups.append(_Group(text.lstrip("# ").strip()))
+                else:
+                    groups[-1].lines.append(ln)
+                continue
+            if SUPPLEMENT.match(text) and (ln.heading_level or len(text) < 40):
+                drafts.extend(self._flush(article))
+                article = None
+                groups = [_Group(text.lstrip("# ").strip())]
+                continue
+            s = STRUCTURE.match(text)
+            level = -1
+            if s and (ln.heading_level or (len(text) < 60 and not text.endswith("다."))):
+                level = LEVELS[s.group(1)]
+            elif SUB_SECTION.match(text):
+                level = LEVELS["항"]
+            elif ln.heading_level and ln.heading_level <= 4 and not ARTICLE.match(text):
+                if text.strip("# ") == title:
+                    continue
+                level = ln.heading_level - 1
+            if level >= 0:
+                drafts.extend(self._flush(article))
+                article = None
+                path[level:] = [_heading(text)] + [""] * (DEPTH - 1 - level)
+                continue
+            m = ARTICLE.match(text)
+            if m and self._starts_article(m, ln, last_key):
+                drafts.extend(self._flush(article))
+                num, sub = int(m.group(1)), int(m.group(2) or 0)
+                last_key = (num, sub)
+                label = f"제{num}조의{sub}" if sub else f"제{num}조"
+                title_text = split_amendments(m.group(3))[0].strip() if m.group(3) else None
+                article = _Article(label, title_text or None, tuple(p for p in path if p), [ln], m.group(4).strip())
+                continue
+            if article is not None:
+                article.lines.append(ln)
+            else:
+                preamble.append(ln)
+        drafts.extend(self._flush(article))
+        for group in groups or []:
+            drafts.extend(self._supplement(group))
+        if preamble:
+            text = "\n".join(split_amendments(ln.text)[0] for ln in preamble).strip()
+            if text:
+                drafts.insert(0, Draft("section", text, (title,) if title else (), lines=tuple(preamble)))
+        return drafts
+
+    @staticmethod
+    def _starts_article(m: re.Match[str], ln: Line, last_key: tuple[int, int]) -> bool:
+        if ln.heading_level:
+            return True
+        key = (int(m.group(1)), int(m.group(2) or 0))
+        if key <= last_key:
+            return False
+        rest = m.group(4)
+        if m.group(3) is not None:  # "제2조(정의)에 따른" is a reference; "제2조(정의) 이 법" a header
+            return not _PARTICLE_AFTER_REF.match(m.string[m.end(3) + 1 :])
+        return rest == "" or rest.startswith("삭제")
+
+    # -- one article -------------------------------------------------------------------
+
+    def _flush(self, art: _Article | None) -> list[Draft]:
+        if art is None:
+            return []
+        header = f"{art.label}({art.title})" if art.title else art.label
+        units: list[tuple[int | None, list[str], list[Line]]] = []  # (항 number, lines, source)
+        amendments: list[str] = []
+        body = [(art.inline, art.lines[0])] if art.inline else []
+        body += [(ln.text, ln) for ln in art.lines[1:]]
+        for text, src in body:
+            clean, tags = split_amendments(text)
+            amendments.extend(tags)
+            p = PARAGRAPH.match(clean)
+            if p or not units:
+                units.append((circled_number(p.group(1)) if p else None, [], []))
+            if clean:
+                units[-1][1].append(clean)
+            units[-1][2].append(src)
+        kept = [u for u in units if u[1] and not is_deleted("\n".join(u[1]))]
+        if not kept or (art.title or "").startswith("삭제"):
+            return []
+        texts = ["\n".join(u[1]) for u in kept]
+        full = header + "\n" + "\n".join(texts)
+        all_tags = tuple(amendments)
+
+        def draft(
+            kind: str, text: str, srcs: Sequence[Line], paragraph: str | None = None, item: str | None = None
+        ) -> Draft:
+            return Draft(kind, text, art.path, art.label, art.title, paragraph, item, tuple(srcs), all_tags)
+
+        if count_tokens(full) <= self.max_tokens:
+            return [draft("article", full, art.lines)]
+        drafts: list[Draft] = []
+        for group in pack(texts, self.max_tokens, head=header):
+            numbers = [kept[i][0] for i in group]
+            srcs = tuple(ln for i in group for ln in kept[i][2])
+            paragraph = _range("항", numbers)
+            if len(group) == 1 and count_tokens(header + "\n" + texts[group[0]]) > self.max_tokens:
+                for text, item in self._split_paragraph(kept[group[0]][1], header):
+                    drafts.append(draft("article_part", text, srcs, paragraph, item))
+                continue
+            text = header + "\n" + "\n".join(texts[i] for i in group)
+            drafts.append(draft("article_part", text, srcs, paragraph))
+        return drafts
+
+    def _split_paragraph(self, lines: list[str], header: str) -> list[tuple[str, str | None]]:
+        """Split one long 항 by its 호 (the lead sentence repeated), then by sentences."""
+        lead: list[str] = []
+        items: list[tuple[int | None, list[str]]] = []
+        for line in lines:
+            m = ITEM.match(line)
+            if m:
+                items.append((int(m.group(1)), [line]))
+            elif items:
+                items[-1][1].append(line)
+            else:
+                lead.append(line)
+        head = header + ("\n" + "\n".join(lead) if lead and items else "")
+        if not items:  # no 호: fall back to sentences
+            items = [(None, [s]) for s in split_sentences("\n".join(lines))]
+            head = header
+        texts = ["\n".join(x[1]) for x in items]
+        out: list[tuple[str, str | None]] = []
+        for group in pack(texts, self.max_tokens, head=head):
+            if len(group) == 1 and count_tokens(head + "\n" + texts[group[0]]) > self.max_tokens:
+                out.extend(self._split_sentences(texts[group[0]], head, items[group[0]][0]))
+                continue
+            out.append((head + "\n" + "\n".join(texts[i] for i in group), _range("호", [items[i][0] for i in group])))
+        return out
+
+    def _split_sentences(self, text: str, head: str, number: int | None) -> list[tuple[str, str | None]]:
+        sentences = split_sentences(text)
+        out: list[tuple[str, str | None]] = []
+        for group in pack(sentences, self.max_tokens, head=head):
+            piece = " ".join(sentences[i] for i in group)
+            out.extend(
+                (head + "\n" + part, _range("호", [number])) for part in _hard_split(piece, head, self.max_tokens)
+            )
+        return out
+
+    # -- 부칙 ---------------------------------------------------------------------------
+
+    def _supplement(self, group: _Group) -> list[Draft]:
+        units: list[tuple[list[str], list[Line]]] = []
+        amendments: list[str] = []
+        for ln in group.lines:
+            clean, tags = split_amendments(ln.text)
+            amendments.extend(tags)
+            m = ARTICLE.match(clean)
+            if not units or (m and m.group(3) is not None):
+                units.append(([], []))
+            if clean:
+                units[-1][0].append(clean)
+            units[-1][1].append(ln)
+        units = [u for u in units if u[0]]
+        if not units:
+            return []
+        texts = ["\n".join(u[0]) for u in units]
+        drafts = []
+        for idx in pack(texts, self.max_tokens, head=group.header):
+            srcs = tuple(ln for i in idx for ln in units[i][1])
+            body = "\n".join(texts[i] for i in idx)
+            for part in _hard_split(body, group.header, self.max_tokens):
+                drafts.append(
+                    Draft(
+                        "supplementary",
+                        group.header + "\n" + part,
+                        heading_path=(group.header,),
+                        article="부칙",
+                        lines=srcs,
+                        amendments=tuple(amendments),
+                    )
+                )
+        return drafts
+
+
+def _heading(text: str) -> str:
+    return split_amendments(text.lstrip("# ").strip())[0]
+
+
+def _range(unit: str, numbers: Sequence[int | None]) -> str | None:
+    nums = [n for n in numbers if n is not None]
+    if not nums:
+        return None
+    if min(nums) == max(nums):
+        return f"제{nums[0]}{unit}"
+    return f"제{min(nums)}{unit}~제{max(nums)}{unit}"
+
+
+def _hard_split(text: str, head: str, max_tokens: int) -> list[str]:
+    """Split ``text`` so that ``head`` + each part fits; by sentences, then by characters."""
+    if len(text) < 2 or count_tokens(head + "\n" + text) <= max_tokens:
+        return [text]
+    sentences = split_sentences(text)
+    if len(sentences) > 1:
+        parts = []
+        for group in pack(sentences, max_tokens, head=head):
+            parts.extend(_hard_split(" ".join(sentences[i] for i in group), head, max_tokens))
+        return parts
+    half = len(text) // 2
+    return _hard_split(text[:half], head, max_tokens) + _hard_split(text[half:], head, max_tokens)

@@ -1,0 +1,44 @@
+"""Shared fixtures: isolated settings/home per test, the real shared data when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from onprem_bot.app import App, build_app
+from onprem_bot.config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config or writes into ./var."""
+    for key in list(__import__("os").environ):
+        if key.startswith("ONPREM_BOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ONPREM_BOT_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or skip the test where it is absent (a user's fresh clone)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with their own home folder (SQLite inside it)."""
+    return load_settings(env={}, home=tmp_path / "home")
+
+
+@pytest.fixture
+def app(settings: Settings) -> App:
+    """A wired, migrated App over a fresh SQLite database."""
+    built = build_app(settings)
+    yield built
+    built.db.dispose()
