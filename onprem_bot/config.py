@@ -23,6 +23,8 @@ from onprem_bot.errors import ConfigError
 ENV_PREFIX = "ONPREM_BOT_"
 CONFIG_FILE_NAME = "onprem-bot.toml"
 CHUNKER_NAMES = ("auto", "statute", "report", "qa")
+NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DEBUG"}
+"""Variables with the prefix that are not settings: the config file path, the debug switch."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def load_settings(
     if path is not None:
         data = _read_toml(path)
     for key, value in env.items():
-        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+        if not key.startswith(ENV_PREFIX) or key in NOT_SETTINGS:
             continue
         parts = key[len(ENV_PREFIX) :].lower().split("__")
         target = data

@@ -137,9 +137,12 @@ class Ingestor:
         """Ingest one file: skipped with its error when it cannot be read or chunked."""
         try:
             return self._ingest(path)
-        except (LoaderError, OnpremBotError) as exc:
-            reason = exc.reason if isinstance(exc, LoaderError) else str(exc)
-            return FileResult(path, "skipped", error=reason)
+        except LoaderError as exc:
+            return FileResult(path, "skipped", error=exc.reason)
+        except OnpremBotError as exc:
+            return FileResult(path, "skipped", error=str(exc))
+        except Exception as exc:  # a bug on one file must not stop the other files
+            return FileResult(path, "skipped", error=f"처리 중 오류 (internal error: {type(exc).__name__}: {exc})")
 
     def _ingest(self, path: Path) -> FileResult:
         if not path.exists():

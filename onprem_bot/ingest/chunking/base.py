@@ -111,7 +111,43 @@ def pack(units: Sequence[str], max_tokens: int, head: str = "") -> list[list[int
         used += n
     if current:
         groups.append(current)
-    return groups
+    return [part for group in groups for part in _verified(group, units, max_tokens, head)]
+
+
+def _verified(group: list[int], units: Sequence[str], max_tokens: int, head: str) -> list[list[int]]:
+    """Mecab may cut a joined text differently from its parts: re-check and halve if needed."""
+    if len(group) == 1:
+        return [group]
+    joined = "\n".join([head, *(units[i] for i in group)] if head else [units[i] for i in group])
+    if count_tokens(joined) <= max_tokens:
+        return [group]
+    mid = len(group) // 2
+    return _verified(group[:mid], units, max_tokens, head) + _verified(group[mid:], units, max_tokens, head)
+
+
+def fit_pieces(text: str, max_tokens: int, head: str = "") -> list[str]:
+    """Split ``text`` into pieces such that ``head`` + newline + piece fits ``max_tokens``.
+
+    By sentences first, then by halves (a run-on line with no sentence end).
+    """
+    budget = max_tokens - (count_tokens(head) + 1 if head else 0)
+    return _fit(text, max(budget, 8))
+
+
+def _fit(text: str, budget: int) -> list[str]:
+    if len(text) < 2 or count_tokens(text) <= budget:
+        return [text]
+    sentences = split_sentences(text)
+    if len(sentences) > 1:
+        groups = pack(sentences, budget)
+        if len(groups) == 1:  # each sentence fits but joined they do not: halve the list
+            groups = [list(range(len(sentences) // 2)), list(range(len(sentences) // 2, len(sentences)))]
+        out: list[str] = []
+        for group in groups:
+            out.extend(_fit(" ".join(sentences[i] for i in group), budget))
+        return out
+    half = len(text) // 2
+    return _fit(text[:half].strip(), budget) + _fit(text[half:].strip(), budget)
 
 
 def stable_id(document_id: str, heading_path: Iterable[str], text: str) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from onprem_bot.ingest.chunking.base import Draft, Line, pack, split_sentences
-from onprem_bot.korean.mecab import count_tokens
+from onprem_bot.ingest.chunking.base import Draft, Line, fit_pieces, pack
 
 # Headings in plain text: "Ⅰ. 개요", "제1장 총칙", "□ 추진 배경" (short, not a sentence).
 PLAIN_HEADING = re.compile(r"^(?:[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s*[.)]|제\s*\d+\s*[장절편]\s|[□■◈▣])\s*\S")
@@ -61,10 +60,7 @@ class ReportChunker:
         head = heading_path[-1] if heading_path else ""
         units: list[tuple[str, tuple[Line, ...]]] = []
         for ln in section:
-            if count_tokens(ln.text) > self.max_tokens - count_tokens(head) - 2:
-                units.extend((s, (ln,)) for s in _split_long(ln.text, self.max_tokens - count_tokens(head) - 2))
-            else:
-                units.append((ln.text, (ln,)))
+            units.extend((piece, (ln,)) for piece in fit_pieces(ln.text, self.max_tokens, head))
         drafts = []
         for group in pack([u[0] for u in units], self.max_tokens, head=head):
             body = "\n".join(units[i][0] for i in group)
@@ -72,18 +68,3 @@ class ReportChunker:
             text = f"{head}\n{body}" if head else body
             drafts.append(Draft("section", text, heading_path=heading_path, lines=tuple(dict.fromkeys(srcs))))
         return drafts
-
-
-def _split_long(text: str, budget: int) -> list[str]:
-    """Split a paragraph into pieces of at most ``budget`` tokens (sentences, then halves)."""
-    budget = max(budget, 8)
-    if len(text) < 2 or count_tokens(text) <= budget:
-        return [text]
-    sentences = split_sentences(text)
-    if len(sentences) > 1:
-        out: list[str] = []
-        for group in pack(sentences, budget):
-            out.extend(_split_long(" ".join(sentences[i] for i in group), budget))
-        return out
-    half = len(text) // 2
-    return _split_long(text[:half], budget) + _split_long(text[half:], budget)

@@ -12,7 +12,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from onprem_bot.ingest.chunking.base import Draft, Line, is_deleted, pack, split_amendments, split_sentences
+from onprem_bot.ingest.chunking.base import (
+    Draft,
+    Line,
+    fit_pieces,
+    is_deleted,
+    pack,
+    split_amendments,
+    split_sentences,
+)
+from onprem_bot.ingest.chunking.report import ReportChunker
 from onprem_bot.korean.mecab import count_tokens
 
 ARTICLE = re.compile(
@@ -126,10 +135,8 @@ class StatuteChunker:
         drafts.extend(self._flush(article))
         for group in groups or []:
             drafts.extend(self._supplement(group))
-        if preamble:
-            text = "\n".join(split_amendments(ln.text)[0] for ln in preamble).strip()
-            if text:
-                drafts.insert(0, Draft("section", text, (title,) if title else (), lines=tuple(preamble)))
+        if preamble:  # title page, 제정/개정 history, a table of contents: cut like a report
+            drafts[:0] = ReportChunker(self.max_tokens).run(preamble, title)
         return drafts
 
     @staticmethod
@@ -221,7 +228,7 @@ class StatuteChunker:
         for group in pack(sentences, self.max_tokens, head=head):
             piece = " ".join(sentences[i] for i in group)
             out.extend(
-                (head + "\n" + part, _range("호", [number])) for part in _hard_split(piece, head, self.max_tokens)
+                (head + "\n" + part, _range("호", [number])) for part in fit_pieces(piece, self.max_tokens, head)
             )
         return out
 
@@ -247,7 +254,7 @@ class StatuteChunker:
         for idx in pack(texts, self.max_tokens, head=group.header):
             srcs = tuple(ln for i in idx for ln in units[i][1])
             body = "\n".join(texts[i] for i in idx)
-            for part in _hard_split(body, group.header, self.max_tokens):
+            for part in fit_pieces(body, self.max_tokens, group.header):
                 drafts.append(
                     Draft(
                         "supplementary",
@@ -272,17 +279,3 @@ def _range(unit: str, numbers: Sequence[int | None]) -> str | None:
     if min(nums) == max(nums):
         return f"제{nums[0]}{unit}"
     return f"제{min(nums)}{unit}~제{max(nums)}{unit}"
-
-
-def _hard_split(text: str, head: str, max_tokens: int) -> list[str]:
-    """Split ``text`` so that ``head`` + each part fits; by sentences, then by characters."""
-    if len(text) < 2 or count_tokens(head + "\n" + text) <= max_tokens:
-        return [text]
-    sentences = split_sentences(text)
-    if len(sentences) > 1:
-        parts = []
-        for group in pack(sentences, max_tokens, head=head):
-            parts.extend(_hard_split(" ".join(sentences[i] for i in group), head, max_tokens))
-        return parts
-    half = len(text) // 2
-    return _hard_split(text[:half], head, max_tokens) + _hard_split(text[half:], head, max_tokens)
