@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -149,7 +148,8 @@ def ui(ctx: click.Context, port: int | None) -> None:
         "--global.developmentMode", "false",
     ]  # fmt: skip
     click.echo(f"웹 화면: http://{settings.ui.host}:{port or settings.ui.port}", err=True)
-    raise SystemExit(subprocess.call(cmd, env=env))
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)  # become the server: signals (Ctrl-C, systemd stop) reach it
 
 
 def main(argv: list[str] | None = None) -> None:
