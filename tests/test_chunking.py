@@ -187,3 +187,46 @@ def test_split_amendments_and_token_count() -> None:
     assert text == "근로자에게 15일을 준다."
     assert tags == ["<개정 2018.3.20, 2019.1.15>", "[전문개정 2020.1.1]"]
     assert count_tokens("근로자에게 15일") == 4
+
+
+def test_next_article_with_a_particle_like_start_is_still_a_header() -> None:
+    text = "지침\n제1조(목적)이 지침은 목적을 정한다.\n제2조(정의)이 지침에서 쓰는 말은 다음과 같다.\n제3조(적용)이 지침은 임직원에게 적용한다."
+    _, chunks = chunk_document(lines_doc(text), "reg")
+    assert [c.article for c in chunks if c.kind == "article"] == ["제1조", "제2조", "제3조"]
+
+
+def test_a_quoted_far_article_at_line_start_is_a_reference() -> None:
+    text = (
+        "제8조(결격) 결격사유는 법에 따른다.\n"
+        "제9조(책임) 「상법」제382조의3(이사의 충실의무), 제399조(회사에 대한 책임),\n"
+        "제414조(감사의 책임)\n"
+        "및 제415조(준용규정)의 규정은 감사에 준용한다.\n"
+        "제10조(직원) 직원은 원장이 임면한다.\n"
+        "제11조(보수) 보수는 규정으로 정한다."
+    )
+    _, chunks = chunk_document(lines_doc(text), "reg")
+    assert [c.article for c in chunks] == ["제8조", "제9조", "제10조", "제11조"]
+    assert "제414조(감사의 책임)\n및 제415조" in chunks[1].text
+
+
+@pytest.mark.slow
+def test_regulation_pdfs_yield_their_articles_in_order(shared_data: Path) -> None:
+    import re
+
+    from onprem_bot.ingest.loaders import load_document
+
+    for pdf in sorted((shared_data / "docs/pdf_kisa").glob("*.pdf")):
+        doc = load_document(pdf)
+        name, chunks = chunk_document(doc, "x")
+        assert name == "statute", pdf.name
+        labels = [str(c.article) for c in chunks if c.kind in ("article", "article_part")]
+        numbers = [int(label[1:].split("조")[0]) for label in labels]
+        assert numbers[0] == 1 and numbers == sorted(numbers), pdf.name
+        body = re.split(r"^\s*부\s*칙", doc.text, flags=re.M)[0]
+        headers = set(re.findall(r"^(제\d+조(?:의\d+)?)\s*\(", body, flags=re.M)) - {"제414조"}  # 정관 quotes 상법
+        assert headers <= set(labels), (pdf.name, headers - set(labels))
+        assert all(c.page is not None for c in chunks)
+        assert any(c.kind == "supplementary" for c in chunks), pdf.name
+    charter = load_document(next((shared_data / "docs/pdf_kisa").glob("1_01_*.pdf")))
+    labels = [c.article for c in chunk_document(charter, "x")[1] if c.kind == "article"]
+    assert "제414조" not in labels and {"제9조의2", "제10조", "제30조"} <= set(labels)

@@ -38,6 +38,8 @@ _PARTICLE_AFTER_REF = re.compile(r"^(?:에|의|를|을|은|는|와|과|및|로|�
 LEVELS = {"편": 0, "장": 1, "절": 2, "관": 3, "항": 4}
 DEPTH = len(LEVELS)
 MARKER_COUNT_FOR_STATUTE = 3
+MAX_GAP = 5  # an article number further ahead than this is suspect (see _starts_article)
+LOOKAHEAD = 400  # lines searched for a nearer article header
 
 
 def looks_like_statute(lines: Sequence[Line]) -> bool:
@@ -91,7 +93,8 @@ class StatuteChunker:
         last_key = (-1, -1)
         preamble: list[Line] = []
         groups: list[_Group] | None = None
-        for ln in lines:
+        upcoming = _candidate_numbers(lines)
+        for index, ln in enumerate(lines):
             text = ln.text
             if groups is not None:
                 if SUPPLEMENT.match(text) and len(text) < 80:
@@ -120,7 +123,7 @@ class StatuteChunker:
                 path[level:] = [_heading(text)] + [""] * (DEPTH - 1 - level)
                 continue
             m = ARTICLE.match(text)
-            if m and self._starts_article(m, ln, last_key):
+            if m and _starts_article(m, ln, last_key, upcoming[index + 1 : index + 1 + LOOKAHEAD]):
                 drafts.extend(self._flush(article))
                 num, sub = int(m.group(1)), int(m.group(2) or 0)
                 last_key = (num, sub)
@@ -138,18 +141,6 @@ class StatuteChunker:
         if preamble:  # title page, 제정/개정 history, a table of contents: cut like a report
             drafts[:0] = ReportChunker(self.max_tokens).run(preamble, title)
         return drafts
-
-    @staticmethod
-    def _starts_article(m: re.Match[str], ln: Line, last_key: tuple[int, int]) -> bool:
-        if ln.heading_level:
-            return True
-        key = (int(m.group(1)), int(m.group(2) or 0))
-        if key <= last_key:
-            return False
-        rest = m.group(4)
-        if m.group(3) is not None:  # "제2조(정의)에 따른" is a reference; "제2조(정의) 이 법" a header
-            return not _PARTICLE_AFTER_REF.match(m.string[m.end(3) + 1 :])
-        return rest == "" or rest.startswith("삭제")
 
     # -- one article -------------------------------------------------------------------
 
@@ -266,6 +257,39 @@ class StatuteChunker:
                     )
                 )
         return drafts
+
+
+def _candidate_numbers(lines: Sequence[Line]) -> list[int | None]:
+    """For each line, the article number it would open (a titled header), else None."""
+    out: list[int | None] = []
+    for ln in lines:
+        m = ARTICLE.match(ln.text)
+        out.append(int(m.group(1)) if m and (ln.heading_level or m.group(3) is not None) else None)
+    return out
+
+
+def _starts_article(m: re.Match[str], ln: Line, last: tuple[int, int], upcoming: Sequence[int | None]) -> bool:
+    """Is this ``제N조…`` line an article header, or a reference that a line break put first?
+
+    Headers come in increasing order. ``제2조(정의)에 따른`` (a particle right after the title)
+    is a reference unless it is the very next article (``제1조(목적)이 지침은``); a jump far
+    ahead (``제414조(감사의 책임)`` quoted from 상법 after 제9조) is a reference when a
+    nearer article header follows soon.
+    """
+    if ln.heading_level:
+        return True
+    num, sub = int(m.group(1)), int(m.group(2) or 0)
+    if (num, sub) <= last:
+        return False
+    successor = num == last[0] + 1 or (num == last[0] and sub > last[1]) or (last[0] < 0 and num == 1)
+    if m.group(3) is not None:
+        if _PARTICLE_AFTER_REF.match(m.string[m.end(3) + 1 :]) and not successor:
+            return False
+    elif not (m.group(4) == "" or m.group(4).startswith("삭제")):
+        return False
+    if not successor and num > max(last[0], 0) + MAX_GAP:
+        return not any(n is not None and last[0] < n <= last[0] + MAX_GAP for n in upcoming)
+    return True
 
 
 def _heading(text: str) -> str:
