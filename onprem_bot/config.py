@@ -33,18 +33,12 @@ class IngestSettings:
 
     max_tokens: int = 450
     """Longest chunk in Mecab tokens (the embedding model's useful input length)."""
-    min_tokens: int = 60
-    """Report paragraphs shorter than this are packed together (never across a heading)."""
     chunker: str = "auto"
     """``auto`` detects statutes by their article markers; or force one of CHUNKER_NAMES."""
 
     def __post_init__(self) -> None:
         if self.max_tokens < 32:
             raise ConfigError(f"ingest.max_tokens={self.max_tokens}: 32 이상이어야 합니다 (must be >= 32)")
-        if not 0 <= self.min_tokens <= self.max_tokens:
-            raise ConfigError(
-                f"ingest.min_tokens={self.min_tokens}: 0..max_tokens 범위여야 합니다 (must be in 0..{self.max_tokens})"
-            )
         if self.chunker not in CHUNKER_NAMES:
             raise ConfigError(
                 f"ingest.chunker={self.chunker!r}: 알 수 없는 값 (unknown); valid: {', '.join(CHUNKER_NAMES)}"
