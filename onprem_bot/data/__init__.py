@@ -1,0 +1,1 @@
+"""Packaged data files (the colloquial → legal-term synonym dictionary), read with ``importlib.resources``."""
