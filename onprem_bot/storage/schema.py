@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -59,3 +59,14 @@ class ChunkRow(Base):
     document: Mapped[DocumentRow] = relationship(back_populates="chunks")
 
     __table_args__ = (Index("ix_chunks_document_ordinal", "document_id", "ordinal"),)
+
+
+class EmbeddingCacheRow(Base):
+    """One cached sentence vector: float32 bytes, keyed by the embedder name and sha256 of the text."""
+
+    __tablename__ = "embedding_cache"
+
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,80 @@
+"""The embedder interface: one abstract method, the conveniences on the base class."""
+
+from __future__ import annotations
+
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from onprem_bot.errors import OnpremBotError
+
+
+class EmbedderError(OnpremBotError):
+    """An embedding model is missing, cannot be loaded, or returned something unusable."""
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as float32 with every row scaled to unit L2 norm (all-zero rows stay zero)."""
+    out = np.array(vectors, dtype=np.float32, copy=True, ndmin=2)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+class Embedder(ABC):
+    """A sentence-embedding model.
+
+    Subclasses set :attr:`name` (a stable key: vectors from embedders of different names are
+    never mixed in one index or cache) and :attr:`dimension`, and implement :meth:`embed_batch`.
+    Models are loaded on first use (:meth:`warm_up`), never at construction.
+    """
+
+    name: str
+    dimension: int
+
+    @abstractmethod
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        """Embed one batch: an array of shape ``(len(texts), dimension)`` (need not be normalised)."""
+
+    def warm_up(self) -> None:
+        """Load the model now (idempotent); the default has nothing to load."""
+        return None
+
+    def embed(
+        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, desc: str = "임베딩"
+    ) -> np.ndarray:
+        """Embed ``texts`` in batches: float32 rows of unit length, in input order.
+
+        ``progress`` shows a tqdm bar on stderr. Empty input gives shape ``(0, dimension)``.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        items = [str(t) for t in texts]
+        if not items:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        self.warm_up()
+        dimension = self.dimension
+        out = np.empty((len(items), dimension), dtype=np.float32)
+        from tqdm import tqdm
+
+        with tqdm(total=len(items), desc=desc, unit="문장", disable=not progress, file=sys.stderr) as bar:
+            for start in range(0, len(items), batch_size):
+                batch = items[start : start + batch_size]
+                vectors = np.asarray(self.embed_batch(batch), dtype=np.float32)
+                if vectors.shape != (len(batch), dimension):
+                    raise EmbedderError(
+                        f"임베딩 모양이 잘못되었습니다 (bad embedding shape) from {self.name}: "
+                        f"{vectors.shape}, expected {(len(batch), dimension)}"
+                    )
+                out[start : start + len(batch)] = vectors
+                bar.update(len(batch))
+        return normalize_rows(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One text (a question) as a 1-D unit vector."""
+        return self.embed([text])[0]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
