@@ -8,6 +8,8 @@ export ONPREM_BOT_HOME ?= $(CURDIR)/var
 # llama-cpp-python is built from source once and kept as a wheel (make bundle reuses it).
 # The native build crashes in ggml's AMX kernel on these CPUs: build for AVX2 explicitly.
 LLAMA_VERSION := 0.3.36
+# CPU PyTorch for sentence-transformers (an unpinned torch pulls several GB of CUDA packages).
+TORCH_VERSION ?= 2.13.0
 GPU ?= 0
 WHEELHOUSE ?= $(HOME)/.cache/onprem-bot/wheels$(if $(filter 1,$(GPU)),-cuda,)
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF$(if $(filter 1,$(GPU)), -DGGML_CUDA=on,)
@@ -28,7 +30,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q --upgrade pip
 	$(MAKE) --no-print-directory llama-wheel
 	$(BIN)/pip install -q --find-links "$(WHEELHOUSE)" "llama-cpp-python==$(LLAMA_VERSION)"
-	$(BIN)/pip install -q -e ".[dev$(if $(filter 1,$(GPU)),$(comma)gpu,)]"
+	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
+	$(BIN)/pip install -q -e ".[dev,st$(if $(filter 1,$(GPU)),$(comma)gpu,)]"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "설치 완료 (installed): $(BIN)/onprem-bot"

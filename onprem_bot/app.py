@@ -1,11 +1,13 @@
 """Wiring: :func:`build_app` builds every service once from the settings.
 
 The CLI and the Streamlit UI receive an :class:`App`; they never construct services.
+Models are not loaded here: each service loads its model on first use (``warm_up``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from onprem_bot.config import Settings
 from onprem_bot.ingest.pipeline import Ingestor
@@ -22,14 +24,46 @@ class App:
     db: Database
     documents: DocumentStore
     ingestor: Ingestor
+    analyzer: Any
+    embedder: Any
+    indexer: Any
+    retriever: Any
+
+    def reindex(self, progress: bool = False) -> Any:
+        """Rebuild the search index from every stored chunk (atomic swap); returns its metadata."""
+        return self.indexer.build(self.documents.chunks(), progress=progress)
+
+
+def build_embedder(settings: Settings) -> Any:
+    """The configured embedder (the backend is chosen here, in one place)."""
+    from onprem_bot.embed.backends import make_embedder
+
+    cfg = settings.embedder
+    return make_embedder(cfg.backend, cfg.model_path, cfg.device or None)
 
 
 def build_app(settings: Settings) -> App:
     """Create the home folder, open and migrate the database, and wire the services."""
+    from onprem_bot.embed.cache import CachedEmbedder
+    from onprem_bot.index.builder import IndexBuilder
+    from onprem_bot.index.retriever import HybridRetriever
+    from onprem_bot.index.store import IndexStore
+    from onprem_bot.korean.analyzer import KoreanAnalyzer
+    from onprem_bot.korean.synonyms import SynonymDictionary
+
     enforce_offline()
     settings.ensure_home()
     db = Database(settings.db_url)
     db.migrate()
     documents = DocumentStore(db)
     ingestor = Ingestor(documents, settings.ingest.chunker, settings.ingest.max_tokens)
-    return App(settings=settings, db=db, documents=documents, ingestor=ingestor)
+    analyzer = KoreanAnalyzer()
+    embedder = build_embedder(settings)
+    extra = settings.retrieval.synonyms_file or settings.home / "synonyms.tsv"
+    synonyms = SynonymDictionary.default([extra])
+    store = IndexStore(settings.index_dir)
+    indexer = IndexBuilder(
+        store, analyzer, CachedEmbedder(embedder, db), settings.retrieval, settings.embedder.batch_size
+    )
+    retriever = HybridRetriever(store, analyzer, embedder, synonyms, settings.retrieval, documents.chunks_by_ids)
+    return App(settings, db, documents, ingestor, analyzer, embedder, indexer, retriever)

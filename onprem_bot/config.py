@@ -45,6 +45,72 @@ class IngestSettings:
             )
 
 
+EMBEDDER_BACKENDS = ("use", "sentence-transformers", "hash")
+FUSION_METHODS = ("weighted", "rrf")
+
+
+@dataclass(frozen=True)
+class EmbedderSettings:
+    """The sentence-embedding model (always loaded from a local path)."""
+
+    backend: str = "use"
+    """``use`` (embedded default, multilingual USE v3 from PyPI), ``sentence-transformers``, ``hash`` (tests)."""
+    model_path: Path | None = None
+    """A sentence-transformers folder (e.g. models/KR-SBERT-V40K-klueNLI-augSTS) for that backend."""
+    device: str = ""
+    """``cpu``, ``cuda``; empty: automatic."""
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.backend not in EMBEDDER_BACKENDS:
+            raise ConfigError(
+                f"embedder.backend={self.backend!r}: 알 수 없는 값 (unknown); valid: {', '.join(EMBEDDER_BACKENDS)}"
+            )
+        if self.backend == "sentence-transformers" and self.model_path is None:
+            raise ConfigError("embedder.model_path: sentence-transformers에는 모델 폴더가 필요합니다 (required)")
+        if self.batch_size < 1:
+            raise ConfigError(f"embedder.batch_size={self.batch_size}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Hybrid retrieval: BM25 over morphemes + dense vectors, fused."""
+
+    k: int = 5
+    candidates: int = 100
+    """How many hits each retriever contributes to fusion."""
+    fusion: str = "weighted"
+    """``weighted`` (min-max normalised scores) or ``rrf`` (reciprocal rank)."""
+    bm25_weight: float = 0.5
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    title_weight: int = 2
+    """How many times a chunk's document title and article title are repeated in its BM25 text."""
+    statute_boost: float = 0.2
+    """Added to a hit from a statute named in the question (``근로기준법``)."""
+    article_boost: float = 0.5
+    """Added to a hit whose article is named in the question (``제60조``)."""
+    hnsw_threshold: int = 50_000
+    """Above this many chunks the vector index is HNSW instead of flat."""
+    max_query_chars: int = 2000
+    synonyms_file: Path | None = None
+    """An extra colloquial→legal synonym file; default ``<home>/synonyms.tsv`` when present."""
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSION_METHODS:
+            raise ConfigError(
+                f"retrieval.fusion={self.fusion!r}: 알 수 없는 값 (unknown); valid: {', '.join(FUSION_METHODS)}"
+            )
+        for name in ("k", "candidates", "max_query_chars"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"retrieval.{name}={getattr(self, name)}: must be >= 1")
+        for name in ("bm25_weight", "dense_weight", "statute_boost", "article_boost"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"retrieval.{name}={getattr(self, name)}: must be >= 0")
+        if self.bm25_weight + self.dense_weight == 0:
+            raise ConfigError("retrieval.bm25_weight + dense_weight: 둘 다 0일 수 없습니다 (both zero)")
+
+
 @dataclass(frozen=True)
 class UISettings:
     """The Streamlit app."""
@@ -62,6 +128,8 @@ class Settings:
     database_url: str = ""
     """SQLAlchemy URL; empty means SQLite at ``<home>/onprem-bot.db``."""
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     ui: UISettings = field(default_factory=UISettings)
 
     @property
@@ -70,6 +138,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'onprem-bot.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the search indexes live."""
+        return self.home / "index"
 
     def ensure_home(self) -> Path:
         """Create the home folder if needed and return it."""

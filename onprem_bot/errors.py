@@ -28,3 +28,11 @@ class LoaderError(OnpremBotError):
 
 class NoDocumentsError(OnpremBotError):
     """The given paths hold no document that can be ingested."""
+
+
+class SearchIndexError(OnpremBotError):
+    """A search index is missing, corrupt, or was built with another embedder."""
+
+
+class QueryError(OnpremBotError):
+    """A question cannot be searched (empty, too long, no searchable words)."""

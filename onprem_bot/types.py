@@ -49,3 +49,18 @@ class Chunk:
             pages = f"p.{self.page}" if self.page_end in (None, self.page) else f"p.{self.page}-{self.page_end}"
             parts.append(pages)
         return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the score from each retriever.
+
+    ``bm25_score`` and ``dense_score`` are raw (BM25 score, cosine similarity); ``score``
+    is the fused score that ordered the results.
+    """
+
+    chunk: Chunk
+    score: float
+    bm25_score: float = 0.0
+    dense_score: float = 0.0
+    rank: int = 0

@@ -20,6 +20,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith("ONPREM_BOT_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("ONPREM_BOT_HOME", str(tmp_path / "home"))
+    # the fast hash-seeded fake embedder; tests of the real embedders ask for them explicitly
+    monkeypatch.setenv("ONPREM_BOT_EMBEDDER__BACKEND", "hash")
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with their own home folder (SQLite inside it)."""
-    return load_settings(env={}, home=tmp_path / "home")
+    return load_settings(env={}, home=tmp_path / "home", embedder={"backend": "hash"})
 
 
 @pytest.fixture

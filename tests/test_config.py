@@ -33,7 +33,10 @@ def test_toml_then_environment_then_overrides(tmp_path: Path) -> None:
         ({"ONPREM_BOT_INGEST__MAX_TOKENS": "many"}, "ingest.max_tokens='many'"),
         ({"ONPREM_BOT_INGEST__MAX_TOKENS": "8"}, "must be >= 32"),
         ({"ONPREM_BOT_INGEST__CHUNKER": "legal"}, "valid: auto, statute, report, qa"),
-        ({"ONPREM_BOT_COLOUR": "blue"}, "unknown setting) colour; valid: database_url, home, ingest, ui"),
+        (
+            {"ONPREM_BOT_COLOUR": "blue"},
+            "unknown setting) colour; valid: database_url, embedder, home, ingest, retrieval, ui",
+        ),
     ],
 )
 def test_bad_values_name_the_setting_and_the_valid_ones(env: dict[str, str], message: str) -> None:

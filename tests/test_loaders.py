@@ -125,7 +125,11 @@ def test_load_markdown_statute_structure(tmp_path: Path) -> None:
 
 def test_load_markdown_title_fallbacks(tmp_path: Path) -> None:
     assert load_markdown(write_text(tmp_path / "a.md", "intro\n\n# 큰 제목\n## 작은 제목\n")).title == "큰 제목"
-    assert load_markdown(write_text(tmp_path / "notes.md", "## 둘째 수준\n본문\n")).title == "notes"
+    assert load_markdown(write_text(tmp_path / "notes.md", "## 둘째 수준\n본문\n")).title == "둘째 수준"
+    assert (
+        load_markdown(write_text(tmp_path / "plain.md", "긴급복지 지원제도\n\n본문입니다.\n")).title
+        == "긴급복지 지원제도"
+    )
     doc = load_markdown(write_text(tmp_path / "b.md", "---\ntitle: 'It''s here'\n---\n# 본문 제목\n"))
     assert doc.title == "It's here"
 

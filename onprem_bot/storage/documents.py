@@ -87,6 +87,16 @@ class DocumentStore:
         with self.db.session() as s:
             return [_chunk(row, title) for row, title in s.execute(stmt)]
 
+    def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """The chunks with these ids (missing ids are left out)."""
+        out: dict[str, Chunk] = {}
+        with self.db.session() as s:
+            for start in range(0, len(ids), 500):
+                batch = list(ids[start : start + 500])
+                stmt = select(ChunkRow, DocumentRow.title).join(DocumentRow).where(ChunkRow.id.in_(batch))
+                out.update({row.id: _chunk(row, title) for row, title in s.execute(stmt)})
+        return out
+
     def counts(self) -> tuple[int, int]:
         """(documents, chunks) stored."""
         with self.db.session() as s:

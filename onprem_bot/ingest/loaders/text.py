@@ -216,4 +216,6 @@ def load_markdown(path: Path) -> LoadedDocument:
     title = meta.get("제목") or meta.get("title") or ""
     if not title:
         title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), "")
+    if not title:  # like a plain text file: the first line names the document
+        title = _first_line_title("\n".join(b.text for b in blocks), path.stem)
     return LoadedDocument(path, title[:TITLE_MAX] or path.stem, "markdown", tuple(blocks), metadata=meta)

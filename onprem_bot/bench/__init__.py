@@ -1,0 +1,1 @@
+"""Benchmarks (`onprem-bot bench ...`): speed figures, never asserted in tests."""

@@ -1,0 +1,119 @@
+"""Retrieval commands: search, eval, bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from onprem_bot.cli import cli
+from onprem_bot.cli.common import app_of, print_json
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+def hit_json(hit: Any) -> dict[str, Any]:
+    """A hit as the DESIGN.md ``search --json`` contract spells it."""
+    c = hit.chunk
+    return {
+        "chunk_id": c.id,
+        "doc_title": c.doc_title,
+        "article": c.article,
+        "location": c.location,
+        "page": c.page,
+        "text": c.text,
+        "score": round(hit.score, 6),
+        "bm25_score": round(hit.bm25_score, 6),
+        "dense_score": round(hit.dense_score, 6),
+    }
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "k", type=click.IntRange(1, 100), help="결과 수 (default: settings.retrieval.k)")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@click.pass_context
+def search(ctx: click.Context, question: str, k: int | None, mode: str, as_json: bool) -> None:
+    """문서에서 질문과 관련된 조문·문단을 찾습니다 (hybrid search)."""
+    hits = app_of(ctx).retriever.run(question, k=k, mode=mode)
+    if as_json:
+        print_json({"hits": [hit_json(h) for h in hits]})
+        return
+    if not hits:
+        click.echo("관련 문서를 찾지 못했습니다 (no results)")
+    for h in hits:
+        c = h.chunk
+        click.echo(
+            f"[{h.rank}] {c.doc_title} {c.location}  (score {h.score:.3f}, bm25 {h.bm25_score:.2f}, dense {h.dense_score:.3f})"
+        )
+        click.echo("    " + c.text.replace("\n", " ")[:160])
+
+
+@cli.command(name="eval")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--modes", default="bm25,dense,hybrid", show_default=True, help="쉼표로 구분 (comma-separated)")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력 (per-question ranks included)")
+@click.pass_context
+def eval_command(ctx: click.Context, dataset: Path, modes: str, as_json: bool) -> None:
+    """검색 평가: hit@1/3/5/10, MRR@10 (BM25, dense, hybrid side by side)."""
+    from onprem_bot.eval.retrieval import evaluate_retrieval, format_table, read_dataset
+
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    bad = [m for m in chosen if m not in MODES]
+    if bad or not chosen:
+        raise click.BadParameter(f"{','.join(bad) or modes!r}: valid: {', '.join(MODES)}", param_hint="--modes")
+    rows = read_dataset(dataset)
+    report = evaluate_retrieval(app_of(ctx).retriever, rows, chosen)
+    if as_json:
+        print_json(report)
+    else:
+        click.echo(format_table(report))
+
+
+@cli.group()
+def bench() -> None:
+    """성능 측정 (benchmarks); figures are printed, not asserted."""
+
+
+@bench.command(name="retrieval")
+@click.option("--chunks", type=click.IntRange(100, 2_000_000), default=100_000, show_default=True)
+@click.option(
+    "--corpus", type=click.Path(path_type=Path, file_okay=False), help="문장을 뽑을 법령 폴더 (default: corpus/)"
+)
+@click.option("--queries", type=click.IntRange(5, 1000), default=60, show_default=True)
+@click.option("--no-encoder", is_flag=True, help="기본 임베더의 질문 인코딩 측정 생략")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench_retrieval(
+    ctx: click.Context, chunks: int, corpus: Path | None, queries: int, no_encoder: bool, as_json: bool
+) -> None:
+    """BM25 / dense / hybrid 검색 지연시간 (10k and N chunks) vs rank-bm25."""
+    from onprem_bot.bench.retrieval import run_benchmark
+    from onprem_bot.eval.retrieval import read_dataset
+
+    app = app_of(ctx)
+    corpus = corpus or Path(__file__).resolve().parents[2] / "corpus"
+    questions = [r["question"] for r in read_dataset(dev_set_path())][:queries]
+    sizes = sorted({min(10_000, chunks), chunks})
+    encoder = None if no_encoder else app.embedder
+    report = run_benchmark(
+        corpus,
+        sizes,
+        questions,
+        app.analyzer,
+        app.retriever.synonyms,
+        encoder,
+        progress=lambda m: click.echo(m, err=True),
+    )
+    if as_json:
+        print_json(report)
+        return
+    for row in report["sizes"]:
+        click.echo(" ".join(f"{k}={v}" for k, v in row.items()))
+
+
+def dev_set_path() -> Path:
+    """The shipped statute development set (colloquial questions with gold articles)."""
+    return Path(__file__).resolve().parents[1] / "data" / "eval" / "statutes_dev.jsonl"

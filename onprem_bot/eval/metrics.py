@@ -1,0 +1,51 @@
+"""Retrieval metrics as pure functions: relevance of a hit, hit@k, MRR@k."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from onprem_bot.types import Chunk
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def is_relevant(chunk: Chunk, gold: Mapping[str, str]) -> bool:
+    """Does ``chunk`` satisfy a gold row ``{doc_title?, article?, chunk_text_contains?}``?
+
+    Titles compare with spaces ignored (``개인정보보호법`` = ``개인정보 보호법``); an article
+    label must match exactly (any piece of a split article counts).
+    """
+    title = gold.get("doc_title")
+    if title and _squash(title) != _squash(chunk.doc_title):
+        return False
+    article = gold.get("article")
+    if article and chunk.article != article:
+        return False
+    needle = gold.get("chunk_text_contains")
+    if needle and _squash(needle) not in _squash(chunk.text):
+        return False
+    return bool(title or article or needle)
+
+
+def first_relevant_rank(chunks: Sequence[Chunk], gold: Mapping[str, str]) -> int | None:
+    """1-based rank of the first relevant chunk, or None."""
+    for rank, chunk in enumerate(chunks, start=1):
+        if is_relevant(chunk, gold):
+            return rank
+    return None
+
+
+def hit_at(ranks: Sequence[int | None], k: int) -> float:
+    """Share of questions with a relevant chunk in the top ``k``."""
+    if not ranks:
+        return 0.0
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def mrr_at(ranks: Sequence[int | None], k: int = 10) -> float:
+    """Mean reciprocal rank, counting only ranks within ``k``."""
+    if not ranks:
+        return 0.0
+    return sum(1.0 / r for r in ranks if r is not None and r <= k) / len(ranks)
