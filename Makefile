@@ -15,12 +15,14 @@ WHEELHOUSE ?= $(HOME)/.cache/onprem-bot/wheels$(if $(filter 1,$(GPU)),-cuda,)
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF$(if $(filter 1,$(GPU)), -DGGML_CUDA=on,)
 STAMP := $(VENV)/.installed-$(GPU)
 
-.PHONY: install run test lint ingest ui clean llama-wheel help
+.PHONY: install run test lint ingest ui clean llama-wheel help eval bench
 
 help:
 	@echo "make run    — install what is missing, ingest corpus/, start the web UI"
 	@echo "make test   — install what is missing, run the test suite"
 	@echo "make install [GPU=1] — create .venv and install everything (GPU=1: CUDA llama.cpp + faiss-gpu)"
+	@echo "make eval   — retrieval quality on the shipped statute questions"
+	@echo "make bench  — retrieval latency at 10k and 100k chunks"
 	@echo "make lint   — ruff + mypy"
 
 install: $(STAMP)
@@ -56,6 +58,12 @@ run: ingest
 
 ui: install
 	$(BIN)/onprem-bot ui
+
+eval: ingest
+	$(BIN)/onprem-bot eval onprem_bot/data/eval/statutes_dev.jsonl
+
+bench: install
+	$(BIN)/onprem-bot bench retrieval --chunks 100000
 
 test: install
 	$(BIN)/python -m pytest

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from onprem_bot.config import Settings
+from onprem_bot.errors import ConfigError
 from onprem_bot.ingest.pipeline import Ingestor
 from onprem_bot.offline import enforce_offline
 from onprem_bot.storage.db import Database
@@ -60,7 +61,10 @@ def build_app(settings: Settings) -> App:
     analyzer = KoreanAnalyzer()
     embedder = build_embedder(settings)
     extra = settings.retrieval.synonyms_file or settings.home / "synonyms.tsv"
-    synonyms = SynonymDictionary.default([extra])
+    try:
+        synonyms = SynonymDictionary.default([extra])
+    except ValueError as exc:  # a malformed administrator file: say which line
+        raise ConfigError(f"동의어 사전 오류 (synonym file): {exc}") from None
     store = IndexStore(settings.index_dir)
     indexer = IndexBuilder(
         store, analyzer, CachedEmbedder(embedder, db), settings.retrieval, settings.embedder.batch_size

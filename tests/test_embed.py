@@ -181,7 +181,7 @@ def test_use_ranks_a_korean_paraphrase_above_an_unrelated_sentence(use: USEEmbed
 
 @pytest.mark.slow
 def test_sentence_transformers_folder_embeds_offline(minilm: SentenceTransformerEmbedder) -> None:
-    assert minilm.name == "st:model" and minilm.dimension == 384
+    assert minilm.name.startswith("st:model:") and minilm.dimension == 384
     vectors = minilm.embed(ENGLISH, batch_size=2)
     assert vectors.shape == (3, 384)
     assert_unit_rows(vectors)
@@ -283,3 +283,16 @@ def test_migration_creates_the_cache_table(app: App) -> None:
     inspector = inspect(app.db.engine)
     assert inspector.get_pk_constraint("embedding_cache")["constrained_columns"] == ["model", "text_hash"]
     assert {c["name"] for c in inspector.get_columns("embedding_cache")} == {"model", "text_hash", "dim", "vector"}
+
+
+def test_another_model_in_a_folder_of_the_same_name_gets_another_name(tmp_path: Path) -> None:
+    from onprem_bot.embed.backends import SentenceTransformerEmbedder
+
+    for version in ("1", "2"):
+        folder = tmp_path / version / "KR-SBERT"
+        folder.mkdir(parents=True)
+        (folder / "modules.json").write_text("[]", encoding="utf-8")
+        (folder / "config.json").write_text('{"v": ' + version + "}", encoding="utf-8")
+    first = SentenceTransformerEmbedder(tmp_path / "1" / "KR-SBERT")
+    second = SentenceTransformerEmbedder(tmp_path / "2" / "KR-SBERT")
+    assert first.name.startswith("st:KR-SBERT:") and first.name != second.name

@@ -65,14 +65,15 @@ class USEEmbedder(Embedder):
     dimension = USE_DIMENSION
 
     def __init__(self, threads: int = 1) -> None:
-        # One BLAS thread: the micro-batches are small, so more threads barely help (590 vs 690
-        # sentences/s on 2 cores) and collapse when the cores are busy (torch, llama.cpp: 120/s).
+        # One BLAS thread by default: on an idle 2-core box two threads are ~1.4x faster (630 vs 450
+        # Korean sentences/s), but they collapse to 35-120/s whenever another thread holds a core
+        # (torch, llama.cpp, a second request); one thread stays at ~450/s.
         self.threads = max(1, threads)
         self._model: Any = None
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Load the tokenizer and the weights (about 1 s, 100 MB); idempotent."""
+        """Load the tokenizer and the weights (about 1 s, 140 MB); idempotent."""
         if self._model is not None:
             return
         with self._lock:
@@ -103,7 +104,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.device = device or None
         self.max_seq_length = max_seq_length
         check_model_folder(self.path)
-        self.name = f"st:{self.path.resolve().name}"
+        self.name = f"st:{self.path.resolve().name}:{folder_fingerprint(self.path)}"
         self._model: Any = None
         self._dimension: int | None = None
         self._lock = threading.Lock()
@@ -155,6 +156,21 @@ class SentenceTransformerEmbedder(Embedder):
             texts, batch_size=max(1, len(texts)), convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def folder_fingerprint(path: Path) -> str:
+    """A short hash of a model folder's files (names, sizes, and the small config files' bytes).
+
+    Part of the embedder name, so that another model placed in a folder of the same name gets
+    its own cache rows and an index built with the old one is refused.
+    """
+    h = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = file.relative_to(path).as_posix()
+        h.update(f"{rel}:{file.stat().st_size};".encode())
+        if file.suffix in (".json", ".txt") and file.stat().st_size < 1_000_000:
+            h.update(file.read_bytes())
+    return h.hexdigest()[:8]
 
 
 def check_model_folder(path: Path) -> None:
