@@ -7,6 +7,7 @@ Models are not loaded here: each service loads its model on first use (``warm_up
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from onprem_bot.config import Settings
@@ -29,6 +30,12 @@ class App:
     embedder: Any
     indexer: Any
     retriever: Any
+    faq_store: Any
+    faq_embedder: Any
+    faq: Any
+    llm: Any
+    checker: Any
+    pipeline: Any
 
     def reindex(self, progress: bool = False) -> Any:
         """Rebuild the search index from every stored chunk (atomic swap); returns its metadata."""
@@ -43,14 +50,23 @@ def build_embedder(settings: Settings) -> Any:
     return make_embedder(cfg.backend, cfg.model_path, cfg.device or None)
 
 
+ROOT = Path(__file__).resolve().parents[1]
+"""The installation folder (holds faq/, corpus/ and models/)."""
+SEED_FAQ = ROOT / "faq" / "seed.csv"
+
+
 def build_app(settings: Settings) -> App:
     """Create the home folder, open and migrate the database, and wire the services."""
     from onprem_bot.embed.cache import CachedEmbedder
+    from onprem_bot.faq.matcher import FaqMatcher
+    from onprem_bot.faq.service import FaqService
+    from onprem_bot.faq.store import FaqStore, ensure_seeded
     from onprem_bot.index.builder import IndexBuilder
     from onprem_bot.index.retriever import HybridRetriever
     from onprem_bot.index.store import IndexStore
     from onprem_bot.korean.analyzer import KoreanAnalyzer
     from onprem_bot.korean.synonyms import SynonymDictionary
+    from onprem_bot.pipeline import Pipeline
 
     enforce_offline()
     settings.ensure_home()
@@ -66,8 +82,42 @@ def build_app(settings: Settings) -> App:
     except ValueError as exc:  # a malformed administrator file: say which line
         raise ConfigError(f"동의어 사전 오류 (synonym file): {exc}") from None
     store = IndexStore(settings.index_dir)
-    indexer = IndexBuilder(
-        store, analyzer, CachedEmbedder(embedder, db), settings.retrieval, settings.embedder.batch_size
-    )
+    cached = CachedEmbedder(embedder, db)
+    indexer = IndexBuilder(store, analyzer, cached, settings.retrieval, settings.embedder.batch_size)
     retriever = HybridRetriever(store, analyzer, embedder, synonyms, settings.retrieval, documents.chunks_by_ids)
-    return App(settings, db, documents, ingestor, analyzer, embedder, indexer, retriever)
+    faq_store = FaqStore(db)
+    seed = settings.faq.seed_file or SEED_FAQ
+    if seed.is_file():
+        ensure_seeded(faq_store, seed)
+    cfg = settings.faq
+    matcher = FaqMatcher(analyzer, cached, cfg.threshold, cfg.margin, cfg.lexical_weight, cfg.check_conflicts)
+    faq = FaqService(faq_store, matcher)
+    llm = checker = None
+    pipeline = Pipeline(
+        faq,
+        retriever,
+        analyzer,
+        llm,
+        checker,
+        settings.answer,
+        k=settings.retrieval.k,
+        faq_enabled=cfg.enabled,
+        max_query_chars=settings.retrieval.max_query_chars,
+        max_tokens=settings.llm.max_tokens,
+    )
+    return App(
+        settings,
+        db,
+        documents,
+        ingestor,
+        analyzer,
+        embedder,
+        indexer,
+        retriever,
+        faq_store,
+        cached,
+        faq,
+        llm,
+        checker,
+        pipeline,
+    )

@@ -112,6 +112,109 @@ class RetrievalSettings:
 
 
 @dataclass(frozen=True)
+class FaqSettings:
+    """FAQ-first answering: a hit needs score >= threshold, a margin over the runner-up, no conflict."""
+
+    enabled: bool = True
+    threshold: float = 0.7
+    margin: float = 0.05
+    lexical_weight: float = 0.5
+    """Weight of the morpheme TF-IDF cosine; the rest is the dense cosine."""
+    check_conflicts: bool = True
+    """Refuse a match whose numbers or key content words differ from the entry's."""
+    seed_file: Path | None = None
+    """Imported on first run; default: faq/seed.csv of the installation."""
+
+    def __post_init__(self) -> None:
+        for name in ("threshold", "margin", "lexical_weight"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ConfigError(f"faq.{name}={value}: 0..1 범위여야 합니다 (must be in 0..1)")
+
+
+LLM_BACKENDS = ("llama-cpp", "remote", "scripted", "none")
+PROMPT_FORMATS = ("auto", "chat", "completion")
+ANSWER_MODES = ("rag", "extractive")
+ON_FLAGGED = ("extractive", "highlight", "refuse")
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """The local language model (a GGUF file through llama-cpp-python) or remote llama.cpp servers."""
+
+    backend: str = "llama-cpp"
+    """``llama-cpp`` (a local GGUF), ``remote`` (OpenAI-compatible servers), ``scripted`` (tests), ``none``."""
+    model_path: Path | None = None
+    """The GGUF file; empty: the embedded default ``models/default.gguf`` of the installation."""
+    servers: str = ""
+    """``remote``: comma-separated base URLs, e.g. ``http://10.0.0.5:8080,http://10.0.0.6:8080``."""
+    prompt_format: str = "auto"
+    """``chat`` uses the GGUF's chat template, ``completion`` a plain prompt (base models); ``auto`` decides."""
+    n_ctx: int = 4096
+    n_gpu_layers: int = -1
+    """Layers offloaded to the GPU (-1: all; ignored by a CPU build)."""
+    n_threads: int = 0
+    """CPU threads; 0: all cores."""
+    max_tokens: int = 256
+    """Hard cap on generated tokens."""
+    temperature: float = 0.0
+    timeout_s: float = 120.0
+    """``remote``: seconds to wait for one server."""
+
+    def __post_init__(self) -> None:
+        if self.backend not in LLM_BACKENDS:
+            raise ConfigError(
+                f"llm.backend={self.backend!r}: 알 수 없는 값 (unknown); valid: {', '.join(LLM_BACKENDS)}"
+            )
+        if self.prompt_format not in PROMPT_FORMATS:
+            raise ConfigError(
+                f"llm.prompt_format={self.prompt_format!r}: 알 수 없는 값 (unknown); valid: {', '.join(PROMPT_FORMATS)}"
+            )
+        if self.backend == "remote" and not self.servers.strip():
+            raise ConfigError("llm.servers: remote 백엔드에는 서버 주소가 필요합니다 (required for backend=remote)")
+        for name in ("n_ctx", "max_tokens"):
+            if getattr(self, name) < 16:
+                raise ConfigError(f"llm.{name}={getattr(self, name)}: must be >= 16")
+        if self.n_threads < 0:
+            raise ConfigError(f"llm.n_threads={self.n_threads}: must be >= 0")
+        if not 0 <= self.temperature <= 2:
+            raise ConfigError(f"llm.temperature={self.temperature}: must be in 0..2")
+
+    @property
+    def server_list(self) -> tuple[str, ...]:
+        """The remote servers' base URLs."""
+        return tuple(s.strip().rstrip("/") for s in self.servers.split(",") if s.strip())
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How an answer is produced after retrieval and what happens when the checker objects."""
+
+    mode: str = "rag"
+    """``rag`` (the LLM writes the answer) or ``extractive`` (quote the sources, no LLM)."""
+    answer_chars: int = 100
+    """About how long an answer is, in characters (the seed brief: ~100 Korean characters)."""
+    min_relevance: float = 0.0
+    """Refuse (route ``refused``) when the best hit's fused score is below this."""
+    check: bool = True
+    """Run the hallucination checker on every generated answer."""
+    on_flagged: str = "extractive"
+    """``extractive`` (quote the source instead), ``highlight`` (show with problems marked), ``refuse``."""
+    second_opinion: bool = False
+    """Also ask the local model whether each flagged sentence is supported (an extra signal only)."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in ANSWER_MODES:
+            raise ConfigError(f"answer.mode={self.mode!r}: 알 수 없는 값 (unknown); valid: {', '.join(ANSWER_MODES)}")
+        if self.on_flagged not in ON_FLAGGED:
+            raise ConfigError(
+                f"answer.on_flagged={self.on_flagged!r}: 알 수 없는 값 (unknown); valid: {', '.join(ON_FLAGGED)}"
+            )
+        if self.answer_chars < 20:
+            raise ConfigError(f"answer.answer_chars={self.answer_chars}: must be >= 20")
+
+
+@dataclass(frozen=True)
 class UISettings:
     """The Streamlit app."""
 
@@ -130,6 +233,9 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    faq: FaqSettings = field(default_factory=FaqSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
     ui: UISettings = field(default_factory=UISettings)
 
     @property

@@ -64,3 +64,49 @@ class Hit:
     bm25_score: float = 0.0
     dense_score: float = 0.0
     rank: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the document, where in it, and the quoted snippet."""
+
+    n: int
+    doc_title: str
+    article: str | None
+    location: str
+    page: int | None
+    chunk_id: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """The hallucination checker's verdict (``pass``/``corrected``/``flagged``) and findings."""
+
+    verdict: str = "pass"
+    findings: tuple[dict[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every entry point returns: the UI, the CLI and the evaluation read this one object."""
+
+    answer: str
+    route: str
+    """``faq``, ``rag``, ``extractive`` or ``refused``."""
+    citations: tuple[Citation, ...] = ()
+    check: Check = Check()
+    timings: dict[str, float] | None = None
+    notices: tuple[str, ...] = ()
+    """Things the user should know (a truncated question, the model unavailable)."""
+
+    def as_json(self) -> dict[str, object]:
+        """The DESIGN.md ``ask --json`` contract."""
+        return {
+            "answer": self.answer,
+            "route": self.route,
+            "citations": [c.__dict__ for c in self.citations],
+            "check": {"verdict": self.check.verdict, "findings": list(self.check.findings)},
+            "timings": dict(self.timings or {}),
+            "notices": list(self.notices),
+        }

@@ -29,10 +29,10 @@ def chunks(doc_id: str, texts: list[str]) -> list[Chunk]:
 
 def test_migrations_create_the_tables_once(app: App) -> None:
     tables = set(inspect(app.db.engine).get_table_names())
-    assert {"documents", "chunks", "embedding_cache", "alembic_version"} <= tables
-    assert app.db.current_revision() == "0002_embedding_cache"
+    assert {"documents", "chunks", "embedding_cache", "faq_entries", "faq_history", "alembic_version"} <= tables
+    assert app.db.current_revision() == "0003_faq"
     app.db.migrate()  # idempotent
-    assert app.db.current_revision() == "0002_embedding_cache"
+    assert app.db.current_revision() == "0003_faq"
 
 
 def test_replace_round_trips_chunks(app: App) -> None:

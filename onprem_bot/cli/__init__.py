@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_FAILED)
 
 
-from onprem_bot.cli import documents as _documents  # noqa: E402,F401  (registers commands)
+from onprem_bot.cli import answer as _answer  # noqa: E402,F401  (registers commands)
+from onprem_bot.cli import documents as _documents  # noqa: E402,F401
+from onprem_bot.cli import faq as _faq  # noqa: E402,F401
 from onprem_bot.cli import retrieval as _retrieval  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover

@@ -117,3 +117,24 @@ def bench_retrieval(
 def dev_set_path() -> Path:
     """The shipped statute development set (colloquial questions with gold articles)."""
     return Path(__file__).resolve().parents[1] / "data" / "eval" / "statutes_dev.jsonl"
+
+
+@bench.command(name="faq")
+@click.option("--entries", type=click.IntRange(10, 200_000), default=10_000, show_default=True)
+@click.option("--probes", type=click.IntRange(10, 10_000), default=200, show_default=True)
+@click.option(
+    "--corpus", type=click.Path(path_type=Path, file_okay=False), help="질문을 만들 법령 폴더 (default: corpus/)"
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench_faq(ctx: click.Context, entries: int, probes: int, corpus: Path | None, as_json: bool) -> None:
+    """FAQ 일치 판정 지연시간 (warm process, query encoding included)."""
+    from onprem_bot.bench.faq import run_faq_benchmark
+
+    app = app_of(ctx)
+    corpus = corpus or Path(__file__).resolve().parents[2] / "corpus"
+    report = run_faq_benchmark(corpus, entries, probes, app.analyzer, app.faq_embedder)
+    if as_json:
+        print_json(report)
+    else:
+        click.echo(" ".join(f"{k}={v}" for k, v in report.items()))

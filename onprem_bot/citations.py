@@ -1,0 +1,89 @@
+"""Citations: ``[n]`` markers in an answer mapped to its sources; extractive quoting.
+
+A marker that points at no source is dropped from the text. Each citation's snippet is the
+source sentence that best supports the answer sentences citing it (most shared content
+morphemes), which is what the UI highlights.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from onprem_bot.ingest.chunking.base import split_sentences
+from onprem_bot.types import Citation, Hit
+
+_MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,，]\s*\d+)*)\s*\]")
+SNIPPET_CHARS = 300
+
+
+def chunk_citation(n: int, hit: Hit, snippet: str | None = None) -> Citation:
+    """A retrieved chunk as citation ``[n]``."""
+    c = hit.chunk
+    return Citation(n, c.doc_title, c.article, c.location, c.page, c.id, (snippet or c.text)[:SNIPPET_CHARS])
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Every number cited in ``text`` (``[1]``, ``[1, 2]``), in order of first appearance."""
+    seen: dict[int, None] = {}
+    for m in _MARKERS.finditer(text):
+        for part in re.split(r"[,，]", m.group(1)):
+            seen.setdefault(int(part), None)
+    return list(seen)
+
+
+def drop_invalid_markers(text: str, valid: int) -> str:
+    """``text`` without markers (or numbers inside one) that point outside ``1..valid``."""
+
+    def fix(m: re.Match[str]) -> str:
+        keep = [p.strip() for p in re.split(r"[,，]", m.group(1)) if 1 <= int(p) <= valid]
+        return f"[{', '.join(keep)}]" if keep else ""
+
+    return re.sub(r"\s+([.。])", r"\1", _MARKERS.sub(fix, text)).strip()
+
+
+def map_citations(answer: str, sources: Sequence[Hit], texts: Sequence[str], analyzer: Any) -> tuple[Citation, ...]:
+    """A :class:`Citation` for every source the answer cites, with its best supporting sentence."""
+    sentences = split_sentences(answer) or [answer]
+    out = []
+    for n in cited_numbers(answer):
+        if not 1 <= n <= len(sources):
+            continue
+        citing = " ".join(s for s in sentences if n in cited_numbers(s)) or answer
+        out.append(chunk_citation(n, sources[n - 1], best_sentence(citing, texts[n - 1], analyzer)))
+    return tuple(out)
+
+
+def best_sentence(query: str, text: str, analyzer: Any) -> str:
+    """The sentence of ``text`` sharing the most content morphemes with ``query``."""
+    candidates = [s for s in split_sentences(text) if len(s) > 3] or [text]
+    wanted = set(analyzer.tokens(_MARKERS.sub(" ", query)))
+    scored = [(len(wanted & set(analyzer.tokens(s))), -i, s) for i, s in enumerate(candidates)]
+    return max(scored)[2]
+
+
+def extractive_answer(
+    question: str, hits: Sequence[Hit], analyzer: Any, max_chars: int = 300, max_sources: int = 3
+) -> tuple[str, tuple[Citation, ...]]:
+    """Quote the sentences of the top chunks that best match ``question``, each with ``[n]``."""
+    wanted = set(analyzer.tokens(question))
+    parts: list[str] = []
+    citations: list[Citation] = []
+    used = 0
+    for hit in hits[:max_sources]:
+        body = hit.chunk.text.split("\n", 1)[-1] if hit.chunk.article and "\n" in hit.chunk.text else hit.chunk.text
+        sentences = [s for s in split_sentences(body) if len(s) > 3]
+        if not sentences:
+            continue
+        ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(analyzer.tokens(sentences[i]))), i))
+        chosen = sorted(ranked[:2]) if used == 0 else sorted(ranked[:1])
+        quote = " ".join(sentences[i] for i in chosen)
+        n = len(citations) + 1
+        citations.append(chunk_citation(n, hit, quote))
+        head = f"{hit.chunk.doc_title} {hit.chunk.location}".strip()
+        parts.append(f'{head}: "{quote}" [{n}]')
+        used += len(quote)
+        if used >= max_chars:
+            break
+    return "\n".join(parts), tuple(citations)

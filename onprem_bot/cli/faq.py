@@ -1,0 +1,173 @@
+"""FAQ commands: import, export, list, match, calibrate."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from onprem_bot.cli import cli
+from onprem_bot.cli.common import app_of, print_json
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@cli.group()
+def faq() -> None:
+    """자주 묻는 질문 관리 (FAQ: import, export, list, match, calibrate)."""
+
+
+@faq.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", default="admin", show_default=True, help="변경 기록에 남길 이름 (recorded as the editor)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_import(ctx: click.Context, file: Path, by: str, as_json: bool) -> None:
+    """CSV/XLSX (question,answer[,category,alternatives])를 한 번에 가져옵니다 (one transaction)."""
+    from tqdm import tqdm
+
+    from onprem_bot.faq.io import read_faq_file
+
+    app = app_of(ctx)
+    reader = read_faq_file(file)
+    first = next(reader, None)  # a missing file, a bad header or encoding fails here, before any output
+    rows = itertools.chain([first] if first else [], reader)
+    bar: Any = None
+    if not as_json:
+        bar = tqdm(unit="행", desc="가져오는 중", file=sys.stderr)
+
+    def progress(done: int) -> None:
+        if bar is not None:
+            bar.update(done - int(bar.n))
+
+    try:
+        report = app.faq_store.import_rows(rows, by=by, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    data = {
+        "added": report.added,
+        "updated": report.updated,
+        "rejected": [{"line": line, "reason": reason} for line, reason in report.rejected],
+    }
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"추가 {report.added}, 갱신 {report.updated}, 거부 {len(report.rejected)}")
+    for line, reason in report.rejected[:50]:
+        click.echo(f"  {line}행: {reason}")
+    if len(report.rejected) > 50:
+        click.echo(f"  … 외 {len(report.rejected) - 50}건 (--json으로 전부 보기)")
+
+
+@faq.command(name="export")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+def faq_export(ctx: click.Context, file: Path) -> None:
+    """FAQ를 CSV/XLSX로 내보냅니다 (cells starting with = + - @ are escaped)."""
+    from onprem_bot.faq.io import write_faq_file
+
+    entries = app_of(ctx).faq_store.entries()
+    write_faq_file(entries, file)
+    click.echo(f"{len(entries)}개 항목을 {file}에 저장했습니다")
+
+
+@faq.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_list(ctx: click.Context, as_json: bool) -> None:
+    """FAQ 목록 (list entries)."""
+    entries = app_of(ctx).faq_store.entries()
+    if as_json:
+        print_json(
+            {
+                "entries": [
+                    {
+                        "id": e.id,
+                        "question": e.question,
+                        "alternatives": list(e.alternatives),
+                        "answer": e.answer,
+                        "category": e.category,
+                        "enabled": e.enabled,
+                    }
+                    for e in entries
+                ]
+            }
+        )
+        return
+    for e in entries:
+        flag = "" if e.enabled else " (사용 안 함)"
+        click.echo(f"#{e.id}\t[{e.category}] {e.question}{flag}")
+
+
+@faq.command(name="match")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_match(ctx: click.Context, question: str, as_json: bool) -> None:
+    """질문이 FAQ에 해당하는지 확인합니다 (score, runner-up, reason)."""
+    from onprem_bot.errors import QueryError
+
+    if not question.strip():
+        raise QueryError("질문이 비어 있습니다 (empty question)")
+    result = app_of(ctx).faq.match(question)
+    if as_json:
+        print_json(result.as_json())
+        return
+    if result.matched:
+        click.echo(f"일치 #{result.id} (score {result.score:.3f}): {result.question}\n{result.answer}")
+    else:
+        click.echo(f"일치 없음 (score {result.score:.3f}, {result.reason})")
+    if result.runner_up_id is not None:
+        click.echo(f"차순위 #{result.runner_up_id} ({result.runner_up_score:.3f}): {result.runner_up_question}")
+
+
+@faq.command(name="calibrate")
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DATA, show_default=True)
+@click.option("--max-false", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="곡선 전체를 JSON으로 (the whole curve)")
+@click.pass_context
+def faq_calibrate(ctx: click.Context, data: Path, max_false: float, seed: int, as_json: bool) -> None:
+    """실데이터로 임계값을 정합니다: paraKQC, Question_pair, 국립국어원 FAQ, ChatbotData."""
+    from onprem_bot.errors import OnpremBotError
+    from onprem_bot.eval.faq_data import build_calibration_set, summary
+    from onprem_bot.faq.calibrate import calibrate
+
+    if not data.is_dir():
+        raise OnpremBotError(f"보정 데이터 폴더가 없습니다 (calibration data not found): {data}")
+    app = app_of(ctx)
+    cal = build_calibration_set(data, seed=seed)
+    report = calibrate(app.analyzer, app.faq_embedder, cal, max_false, progress=lambda m: click.echo(m, err=True))
+    report["data"] = summary(cal)
+    if as_json:
+        print_json(report)
+        return
+    click.echo(json.dumps(report["data"], ensure_ascii=False))
+    chosen: dict[str, Any] | None = report["chosen"]
+    if chosen is None:
+        click.echo(f"거짓 일치 {max_false:.0%} 이하를 만족하는 설정이 없습니다 (no setting meets the limit)")
+        return
+    click.echo(
+        "threshold  margin  recall  wrong  false_near  false_off   (lexical_weight="
+        + str(chosen["lexical_weight"])
+        + ", tune)"
+    )
+    for row in report["curves"][str(chosen["lexical_weight"])][::5]:
+        click.echo(
+            f"{row['threshold']:>9.2f} {row['margin']:>7.2f} {row['recall']:>7.3f} {row['wrong_entry']:>6.3f}"
+            f" {row['false_near_miss']:>11.3f} {row['false_off_topic']:>10.3f}"
+        )
+    click.echo(
+        f"선택 (chosen): threshold={chosen['threshold']} margin={chosen['margin']} lexical_weight={chosen['lexical_weight']}"
+    )
+    for split in ("tune", "heldout"):
+        r = chosen[split]
+        click.echo(
+            f"  {split:<8} recall {r['recall']:.3f}  wrong {r['wrong_entry']:.3f}  "
+            f"false near-miss {r['false_near_miss']:.3f}  false off-topic {r['false_off_topic']:.3f}"
+        )

@@ -1,0 +1,249 @@
+"""FAQ matching: exact, normalised-exact, then lexical + dense similarity with safety checks.
+
+A wrong FAQ answer is worse than none, so a question matches an entry only when
+1. it equals an entry's question or alternative (after normalisation), or
+2. its combined score reaches ``threshold``, beats the runner-up entry by ``margin``, and
+   shares the entry's key terms: no different number (``3개월`` vs ``6개월``) and no swapped
+   content noun (``비밀번호 초기화`` vs ``비밀번호 만료 주기``).
+
+The combined score of a key (a question or an alternative) is
+``lexical_weight * lexical + (1 - lexical_weight) * dense`` where *lexical* is the cosine of
+TF-IDF vectors over Mecab morphemes (IDF from the FAQ keys, Lucene-style) and *dense* the cosine
+of sentence embeddings; an entry scores its best key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from onprem_bot.korean.normalize import normalize
+
+
+class EntryLike(Protocol):
+    """What the matcher needs of an FAQ entry."""
+
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def question(self) -> str: ...
+
+    @property
+    def answer(self) -> str: ...
+
+    @property
+    def alternatives(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry's best key for a question, with its scores and any conflicting terms."""
+
+    entry_id: Any
+    key: str
+    score: float
+    lexical: float
+    dense: float
+    conflicts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    """The decision for one question (``faq match --json``)."""
+
+    matched: bool
+    id: Any
+    question: str | None
+    answer: str | None
+    score: float
+    runner_up_id: Any = None
+    runner_up_question: str | None = None
+    runner_up_score: float = 0.0
+    reason: str = ""
+    matched_key: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The DESIGN.md contract plus the runner-up and the reason."""
+        return {
+            "matched": self.matched,
+            "id": self.id,
+            "question": self.question,
+            "answer": self.answer,
+            "score": round(self.score, 4),
+            "runner_up": {
+                "id": self.runner_up_id,
+                "question": self.runner_up_question,
+                "score": round(self.runner_up_score, 4),
+            },
+            "reason": self.reason,
+            "matched_key": self.matched_key,
+        }
+
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def exact_key(text: str) -> str:
+    """Normalised-exact form: NFKC, lower case, no spaces or punctuation, no trailing '?'."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", normalize(text)).lower())
+
+
+class FaqMatcher:
+    """Matches questions against FAQ entries (call :meth:`build` whenever entries change)."""
+
+    def __init__(
+        self,
+        analyzer: Any,
+        embedder: Any | None,
+        threshold: float = 0.7,
+        margin: float = 0.05,
+        lexical_weight: float = 0.5,
+        check_conflicts: bool = True,
+    ) -> None:
+        if not 0 <= lexical_weight <= 1:
+            raise ValueError(f"lexical_weight={lexical_weight}: must be in 0..1")
+        if embedder is None and lexical_weight < 1:
+            raise ValueError("without an embedder lexical_weight must be 1")
+        self.analyzer = analyzer
+        self.embedder = embedder
+        self.threshold = threshold
+        self.margin = margin
+        self.lexical_weight = lexical_weight
+        self.check_conflicts = check_conflicts
+        self._entries: dict[Any, EntryLike] = {}
+        self._keys: list[tuple[Any, str]] = []
+        self._exact: dict[str, Any] = {}
+        self._idf: dict[str, float] = {}
+        self._key_vectors: list[dict[str, float]] = []
+        self._key_tokens: list[set[str]] = []
+        self._postings: dict[str, list[int]] = {}
+        self._dense: np.ndarray | None = None
+        self._rare = 0.0
+
+    def build(self, entries: Sequence[EntryLike]) -> None:
+        """Index the questions and alternatives of ``entries``."""
+        self._entries = {e.id: e for e in entries}
+        self._keys = [(e.id, k) for e in entries for k in dict.fromkeys([e.question, *e.alternatives]) if k.strip()]
+        self._exact = {}
+        for entry_id, key in self._keys:
+            self._exact.setdefault(exact_key(key), entry_id)
+        tokens = self.analyzer.tokens_many(k for _, k in self._keys)
+        n = len(tokens)
+        df = Counter(t for toks in tokens for t in set(toks))
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._rare = float(np.median(list(self._idf.values()))) if self._idf else 0.0
+        self._key_tokens = [set(t) for t in tokens]
+        self._key_vectors = [self._tfidf(t) for t in tokens]
+        self._postings = {}
+        for i, vec in enumerate(self._key_vectors):
+            for t in vec:
+                self._postings.setdefault(t, []).append(i)
+        self._dense = None
+        if self.embedder is not None and self._keys and self.lexical_weight < 1:
+            self._dense = self.embedder.embed([k for _, k in self._keys])
+
+    @property
+    def size(self) -> int:
+        """How many entries are indexed."""
+        return len(self._entries)
+
+    def candidates(self, question: str, n: int = 2) -> list[Candidate]:
+        """The best ``n`` entries for ``question`` (each with its best key), best first."""
+        if not self._keys:
+            return []
+        tokens = self.analyzer.tokens(question)
+        qvec = self._tfidf(tokens)
+        lexical = np.zeros(len(self._keys), dtype=np.float32)
+        for t, w in qvec.items():
+            for i in self._postings.get(t, ()):
+                lexical[i] += w * self._key_vectors[i][t]
+        dense = np.zeros(len(self._keys), dtype=np.float32)
+        if self._dense is not None and self.embedder is not None:
+            dense = self._dense @ self.embedder.embed_query(question).astype(np.float32)
+        combined = self.lexical_weight * lexical + (1 - self.lexical_weight) * dense
+        best: dict[Any, int] = {}
+        for i in np.argsort(-combined, kind="stable")[: max(50, 8 * n)]:
+            entry_id = self._keys[i][0]
+            if entry_id not in best:
+                best[entry_id] = int(i)
+            if len(best) >= n:
+                break
+        out = []
+        for entry_id, i in best.items():
+            conflicts = self._conflicts(set(tokens), i) if self.check_conflicts else ()
+            out.append(
+                Candidate(entry_id, self._keys[i][1], float(combined[i]), float(lexical[i]), float(dense[i]), conflicts)
+            )
+        return out
+
+    def match(self, question: str, threshold: float | None = None, margin: float | None = None) -> FaqMatch:
+        """Decide whether ``question`` is one of the FAQ entries."""
+        threshold = self.threshold if threshold is None else threshold
+        margin = self.margin if margin is None else margin
+        if not question or not question.strip():
+            return FaqMatch(False, None, None, None, 0.0, reason="empty")
+        exact = self._exact.get(exact_key(question))
+        if exact is not None:
+            entry = self._entries[exact]
+            return FaqMatch(True, entry.id, entry.question, entry.answer, 1.0, reason="exact", matched_key=question)
+        cands = self.candidates(question, n=2)
+        if not cands:
+            return FaqMatch(False, None, None, None, 0.0, reason="no_entries")
+        top = cands[0]
+        second = cands[1] if len(cands) > 1 else None
+        entry = self._entries[top.entry_id]
+        reason = decide(top.score, second.score if second else 0.0, top.conflicts, threshold, margin)
+        matched = reason == "score"
+        return FaqMatch(
+            matched,
+            entry.id if matched else None,
+            entry.question if matched else None,
+            entry.answer if matched else None,
+            top.score,
+            runner_up_id=second.entry_id if second else None,
+            runner_up_question=self._entries[second.entry_id].question if second else None,
+            runner_up_score=second.score if second else 0.0,
+            reason=reason if matched else f"{reason}: {entry.question}",
+            matched_key=top.key if matched else None,
+        )
+
+    def _tfidf(self, tokens: Sequence[str]) -> dict[str, float]:
+        counts = Counter(tokens)
+        vec = {t: (1 + math.log(c)) * self._idf.get(t, 0.0) for t, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {t: v / norm for t, v in vec.items() if v > 0}
+
+    def _conflicts(self, query: set[str], i: int) -> tuple[str, ...]:
+        key = self._key_tokens[i]
+        q_numbers = {t for t in query if any(ch.isdigit() for ch in t)}
+        k_numbers = {t for t in key if any(ch.isdigit() for ch in t)}
+        out = []
+        if q_numbers and k_numbers and q_numbers != k_numbers:
+            out.append("number: " + ",".join(sorted(q_numbers ^ k_numbers)))
+        # a swapped content word: both sides keep a rare word the other lacks, while sharing others
+        rare = self._rare
+        q_only = {t for t in query - key if self._idf.get(t, math.inf) >= rare}  # unseen words are rare
+        k_only = {t for t in key - query if self._idf.get(t, 0.0) >= rare}
+        shared = query & key
+        if q_only and k_only and shared:
+            out.append("term: " + ",".join(sorted(q_only)) + " ≠ " + ",".join(sorted(k_only)))
+        return tuple(out)
+
+
+def decide(score: float, runner_up: float, conflicts: Sequence[str], threshold: float, margin: float) -> str:
+    """``score`` when it is a match, else why not (pure: calibration replays it)."""
+    if score < threshold:
+        return "below_threshold"
+    if score - runner_up < margin:
+        return "small_margin"
+    if conflicts:
+        return "conflict " + "; ".join(conflicts)
+    return "score"

@@ -1,0 +1,245 @@
+"""One request: FAQ → hybrid retrieval → prompt → local LLM (streamed) → citations → checker.
+
+:meth:`Pipeline.stream` yields the answer's text pieces as the model writes them and, last,
+the final :class:`~onprem_bot.types.Answer` (which may differ from the streamed text: corrected
+values, a citation-less answer replaced, an extractive fallback). :meth:`Pipeline.ask` returns
+only that final object. Routes: ``faq``, ``rag``, ``extractive``, ``refused``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterator, Sequence
+from typing import Any
+
+from onprem_bot.citations import chunk_citation, cited_numbers, drop_invalid_markers, extractive_answer, map_citations
+from onprem_bot.config import AnswerSettings
+from onprem_bot.errors import QueryError
+from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, strip_sentinels
+from onprem_bot.types import Answer, Citation, Hit
+
+NOT_FOUND = "제공된 문서에서 질문에 대한 내용을 찾을 수 없습니다."
+TRUNCATED = "질문이 너무 길어 앞의 {n:,}자만 사용했습니다 (question truncated)."
+NO_MODEL = "언어 모델을 사용할 수 없어 문서 원문을 인용합니다 (model unavailable: {error})."
+TOKENS_PER_CHAR = 1.2
+"""Answer token budget per requested character (Korean subword tokenizers: ~1 token per 1–1.5 chars)."""
+
+
+def faq_citation(match: Any) -> Citation:
+    """The FAQ entry as the citation of a FAQ answer."""
+    return Citation(1, "FAQ", None, f"FAQ #{match.id}", None, f"faq:{match.id}", match.question or "")
+
+
+class Pipeline:
+    """Answers questions; every stage is optional except retrieval (``faq``/``llm``/``checker`` may be None)."""
+
+    def __init__(
+        self,
+        faq: Any | None,
+        retriever: Any,
+        analyzer: Any,
+        llm: Any | None = None,
+        checker: Any | None = None,
+        settings: AnswerSettings | None = None,
+        k: int = 5,
+        faq_enabled: bool = True,
+        max_query_chars: int = 2000,
+        max_tokens: int = 256,
+    ) -> None:
+        if k < 1:
+            raise ValueError(f"k={k}: must be >= 1")
+        self.faq = faq
+        self.retriever = retriever
+        self.analyzer = analyzer
+        self.llm = llm
+        self.checker = checker
+        self.settings = settings or AnswerSettings()
+        self.k = k
+        self.faq_enabled = faq_enabled
+        self.max_query_chars = max_query_chars
+        self.max_tokens = max_tokens
+
+    def ask(self, question: str) -> Answer:
+        """The final answer to ``question`` (the stream consumed)."""
+        final: Answer | None = None
+        for item in self.stream(question):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        """Text pieces while the model writes, then the final :class:`Answer`."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        notices: list[str] = []
+        if not isinstance(question, str) or not question.strip():
+            raise QueryError("질문이 비어 있습니다 (empty question)")
+        question = question.strip()
+        if len(question) > self.max_query_chars:
+            question = question[: self.max_query_chars]
+            notices.append(TRUNCATED.format(n=self.max_query_chars))
+        if self.faq is not None and self.faq_enabled:
+            t = time.perf_counter()
+            match = self.faq.match(question)
+            timings["faq_ms"] = _ms(t)
+            if match.matched:
+                yield _done(Answer(match.answer, "faq", (faq_citation(match),)), timings, started, notices)
+                return
+        t = time.perf_counter()
+        hits = self.retriever.run(question, k=self.k)
+        timings["retrieval_ms"] = _ms(t)
+        if not hits or max(_relevance(h) for h in hits) < self.settings.min_relevance or not _any_overlap(hits):
+            closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
+            yield _done(Answer(NOT_FOUND, "refused", closest), timings, started, notices)
+            return
+        if self.settings.mode == "extractive" or self.llm is None:
+            yield _done(self._extractive(question, hits), timings, started, notices)
+            return
+        final = yield from self._generate(question, hits, timings, notices)
+        yield _done(final, timings, started, notices)
+
+    def _generate(
+        self, question: str, hits: Sequence[Hit], timings: dict[str, float], notices: list[str]
+    ) -> Generator[str, None, Answer]:
+        assert self.llm is not None
+        t = time.perf_counter()
+        answer_tokens = min(self.max_tokens, int(self.settings.answer_chars * TOKENS_PER_CHAR) + 32)
+        prompt = build_prompt(
+            question, hits, self.llm.n_ctx, answer_tokens, self.llm.count_tokens, self.settings.answer_chars
+        )
+        timings["prompt_ms"] = _ms(t)
+        t = time.perf_counter()
+        try:
+            text = yield from self._complete(prompt, answer_tokens)
+            stats = self.llm.last_stats
+            if stats is not None and stats.first_piece_s is not None:
+                timings["first_token_ms"] = round(1000 * stats.first_piece_s, 2)
+            valid = [n for n in cited_numbers(text) if 1 <= n <= len(prompt.sources)]
+            if text and not valid and not _is_refusal(text):
+                # re-ask once with the best source alone: whatever it answers rests on that source [1]
+                prompt = build_prompt(
+                    question, hits[:1], self.llm.n_ctx, answer_tokens, self.llm.count_tokens, self.settings.answer_chars
+                )
+                text = "".join(self._pieces(prompt, answer_tokens))
+                text = text if not text or cited_numbers(text) else _cite_sentences(text, 1)
+                timings["reasks"] = 1
+        except Exception as exc:  # a dead model must not take the answer down: quote the sources
+            from onprem_bot.llm.base import LLMError
+
+            if not isinstance(exc, LLMError):
+                raise
+            notices.append(NO_MODEL.format(error=exc))
+            return self._extractive(question, hits)
+        finally:
+            timings["generation_ms"] = _ms(t)
+        text = drop_invalid_markers(text, len(prompt.sources))
+        if not text.strip():
+            notices.append("모델이 답을 만들지 못해 원문을 인용합니다 (empty model output).")
+            return self._extractive(question, hits)
+        if _is_refusal(text) and not cited_numbers(text):
+            closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
+            return Answer(NOT_FOUND, "refused", closest)
+        citations = map_citations(text, prompt.sources, prompt.texts, self.analyzer)
+        return self._checked(question, hits, prompt, text, citations, timings)
+
+    def _complete(self, prompt: BuiltPrompt, max_tokens: int) -> Generator[str, None, str]:
+        """Stream the answer pieces to the caller; return the whole text."""
+        text = ""
+        for piece in self._pieces(prompt, max_tokens):
+            text += piece
+            yield piece
+        return text
+
+    def _pieces(self, prompt: BuiltPrompt, max_tokens: int) -> Iterator[str]:
+        """The model's pieces, sentinels removed, stopped once the answer is long enough at a sentence end."""
+        assert self.llm is not None
+        source: Any = prompt.messages() if self.llm.supports_chat else prompt.completion
+        text = ""
+        stream = self.llm.stream(source, max_tokens, STOP)
+        try:
+            for raw in stream:
+                piece = strip_sentinels(raw)
+                if not text:
+                    piece = piece.lstrip()
+                text += piece
+                if piece:
+                    yield piece
+                if len(text) >= self.settings.answer_chars and _ends_sentence(text):
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    def _checked(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        prompt: BuiltPrompt,
+        text: str,
+        citations: tuple[Citation, ...],
+        timings: dict[str, float],
+    ) -> Answer:
+        if self.checker is None or not self.settings.check:
+            return Answer(text, "rag", citations)
+        from onprem_bot.checker import Source
+
+        t = time.perf_counter()
+        sources = [
+            Source(n, body, h.chunk.doc_title, h.chunk.article, h.chunk.location)
+            for n, (h, body) in enumerate(zip(prompt.sources, prompt.texts, strict=True), start=1)
+        ]
+        result = self.checker.run(text, sources)
+        timings["check_ms"] = _ms(t)
+        check = result.as_check()
+        if result.verdict == "pass":
+            return Answer(text, "rag", citations, check)
+        if result.verdict == "corrected":
+            return Answer(result.text, "rag", citations, check)
+        policy = self.settings.on_flagged
+        if policy == "highlight":
+            return Answer(result.highlighted, "rag", citations, check)
+        if policy == "refuse":
+            return Answer(NOT_FOUND, "refused", citations, check)
+        quoted = self._extractive(question, hits)
+        return Answer(quoted.answer, "extractive", quoted.citations, check)
+
+    def _extractive(self, question: str, hits: Sequence[Hit]) -> Answer:
+        text, citations = extractive_answer(
+            question, hits, self.analyzer, max_chars=max(200, self.settings.answer_chars * 2)
+        )
+        if not citations:
+            return Answer(NOT_FOUND, "refused")
+        return Answer(text, "extractive", citations)
+
+
+def _relevance(hit: Hit) -> float:
+    return max(hit.dense_score, min(1.0, hit.bm25_score / 10))
+
+
+def _any_overlap(hits: Sequence[Hit]) -> bool:
+    """False when no hit shares a single word with the question (BM25 zero) and dense is weak."""
+    return any(h.bm25_score > 0 or h.dense_score >= 0.5 for h in hits)
+
+
+def _is_refusal(text: str) -> bool:
+    return "찾을 수 없" in text or "나와 있지 않" in text
+
+
+def _ends_sentence(text: str) -> bool:
+    tail = text.rstrip()
+    return tail.endswith(("다.", "요.", "]", "다", ".", "?", "!")) and not tail.endswith(("제", "조"))
+
+
+def _cite_sentences(text: str, n: int) -> str:
+    return text.rstrip() + f" [{n}]"
+
+
+def _done(answer: Answer, timings: dict[str, float], started: float, notices: list[str]) -> Answer:
+    timings["total_ms"] = _ms(started)
+    return Answer(answer.answer, answer.route, answer.citations, answer.check, dict(timings), tuple(notices))
+
+
+def _ms(since: float) -> float:
+    return round(1000 * (time.perf_counter() - since), 2)
