@@ -1,0 +1,176 @@
+"""The hallucination checker: every number, amount, ratio, date, time and legal reference of an answer
+against the sources it cites.
+
+Verdicts: ``pass`` (everything checkable is supported, or there is nothing to check), ``corrected``
+(each unsupported value had exactly one plausible source value in the same context and was
+replaced; the findings record old → new) and ``flagged`` (anything else unsupported). A value
+that looks computed (``총 16일``) and matches no simple sum or difference is *unverifiable*
+(``supported: None``) and does not fail the answer. The optional second opinion (the local model
+asked whether a flagged sentence is supported) is recorded on the findings and never changes a
+verdict on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from onprem_bot.checker.facts import Fact
+from onprem_bot.checker.pairs import check_pairs, check_slots
+from onprem_bot.checker.prepare import Prepared, Sentence, Source, SourceCache, prepare_answer
+from onprem_bot.checker.verify import Outcome, check_quantity, check_reference, pool_for
+from onprem_bot.types import Check
+
+SecondOpinion = Callable[[str, str], "bool | None"]
+MARK_OPEN, MARK_CLOSE = "⟦", "⟧"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The checker's verdict, findings, the answer after corrections and the answer with problems marked."""
+
+    verdict: str
+    findings: tuple[dict[str, object], ...]
+    text: str
+    highlighted: str
+    elapsed_ms: float = 0.0
+
+    def as_check(self) -> Check:
+        """The :class:`onprem_bot.types.Check` carried by every answer."""
+        return Check(self.verdict, self.findings)
+
+    def as_json(self) -> dict[str, object]:
+        """The ``check --json`` contract."""
+        return {"verdict": self.verdict, "findings": list(self.findings)}
+
+
+class Checker:
+    """Checks answers against numbered sources; see the module docstring for the rules."""
+
+    def __init__(self, analyzer: Any, second_opinion: SecondOpinion | None = None) -> None:
+        """``analyzer`` must have ``tokens(text) -> list[str]`` (the Mecab :class:`KoreanAnalyzer`)."""
+        if analyzer is None or not callable(getattr(analyzer, "tokens", None)):
+            raise TypeError("Checker needs an analyzer with a tokens(text) method (KoreanAnalyzer)")
+        if second_opinion is not None and not callable(second_opinion):
+            raise TypeError("second_opinion must be a callable (sentence, source_text) -> bool | None")
+        self.analyzer = analyzer
+        self.second_opinion = second_opinion
+        self._cache = SourceCache(analyzer.tokens)
+
+    def clear_cache(self) -> None:
+        """Forget the analysed sources (the next answer analyses its sources afresh)."""
+        self._cache = SourceCache(self.analyzer.tokens)
+
+    def warm_up(self) -> None:
+        """Load Mecab and compile everything once, so the first real answer is not slow."""
+        self.run(
+            "근로자에게 15일의 유급휴가를 주어야 합니다 [1].", [Source(1, "사용자는 15일의 유급휴가를 주어야 한다.")]
+        )
+
+    def run(self, answer: str, sources: Sequence[Source]) -> CheckResult:
+        """Check ``answer`` (citing ``[n]``) against ``sources``."""
+        if not isinstance(answer, str):
+            raise TypeError("answer must be a string")
+        started = time.perf_counter()
+        if not answer.strip():
+            return CheckResult("pass", (), answer, answer, 0.0)
+        prepared = self._cache.get([s for s in sources if isinstance(s, Source)])
+        sentences = prepare_answer(self.analyzer.tokens, answer)
+        findings: list[dict[str, object]] = []
+        edits: list[tuple[int, int, str | None]] = []  # (start, end, replacement or None for a mark)
+        for sentence in sentences:
+            if not sentence.facts:
+                continue
+            cited_pool, all_pool = pool_for(sentence, prepared)
+            outcomes = [self._one(sentence, i, prepared, cited_pool, all_pool) for i in range(len(sentence.facts))]
+            check_pairs(sentence, outcomes, cited_pool)
+            check_slots(sentence, outcomes, cited_pool)
+            opinion = self._opinion(sentence, outcomes, prepared, cited_pool)
+            for f, o in zip(sentence.facts, outcomes, strict=True):
+                findings.append(_finding(f, o, sentence, prepared, opinion))
+                if o.supported is False:
+                    span = (sentence.start + f.start, sentence.start + f.end)
+                    edits.append((*span, o.new_text))
+        verdict = _verdict(findings)
+        text, highlighted = _apply(answer, edits)
+        return CheckResult(
+            verdict, tuple(findings), text, highlighted, round(1000 * (time.perf_counter() - started), 2)
+        )
+
+    @staticmethod
+    def _one(s: Sentence, i: int, prepared: list[Prepared], cited: list[Sentence], every: list[Sentence]) -> Outcome:
+        if s.facts[i].kind == "reference":  # a reference must hold in the sources the sentence cites
+            return check_reference(s, i, prepared, cited)
+        return check_quantity(s, i, cited, every)
+
+    def _opinion(
+        self, sentence: Sentence, outcomes: list[Outcome], prepared: list[Prepared], pool: list[Sentence]
+    ) -> bool | None:
+        if self.second_opinion is None or not any(o.supported is False and o.new_text is None for o in outcomes):
+            return None
+        wanted = {s.source for s in pool}
+        source_text = "\n".join(p.source.text for k, p in enumerate(prepared) if k in wanted)
+        try:
+            result = self.second_opinion(sentence.text, source_text)
+        except Exception:  # the model is an extra signal: its failure never fails the check
+            return None
+        return result if isinstance(result, bool) else None
+
+
+def _finding(
+    f: Fact, o: Outcome, sentence: Sentence, prepared: list[Prepared], opinion: bool | None
+) -> dict[str, object]:
+    evidence = o.evidence
+    src = prepared[evidence.source].source if evidence is not None and evidence.source >= 0 else None
+    finding: dict[str, object] = {
+        "kind": f.kind,
+        "value": f.value,
+        "surface": f.surface,
+        "unit": f.unit,
+        "supported": o.supported,
+        "evidence": evidence.text if evidence is not None else None,
+        "suggestion": o.new_text,
+        "reason": o.reason,
+        "n": src.n if src is not None else None,
+        "source": " ".join(x for x in (src.doc_title, src.location or src.article or "") if x) if src else None,
+        "start": sentence.start + f.start,
+        "end": sentence.start + f.end,
+        "context": f.context,
+        "second_opinion": opinion if o.supported is False and o.new_text is None else None,
+    }
+    if o.supported is False and o.new_text is not None:
+        finding["old"] = f.surface
+        finding["new"] = o.new_text
+    return finding
+
+
+def _verdict(findings: list[dict[str, object]]) -> str:
+    if any(f["supported"] is False and f["suggestion"] is None for f in findings):
+        return "flagged"
+    if any(f["supported"] is False for f in findings):
+        return "corrected"
+    return "pass"
+
+
+def _apply(answer: str, edits: list[tuple[int, int, str | None]]) -> tuple[str, str]:
+    """(the answer with the suggestions applied, the same with the unsupported values marked ⟦…⟧)."""
+    text: list[str] = []
+    marked: list[str] = []
+    pos = 0
+    for start, end, new in sorted(edits):
+        if start < pos:
+            continue
+        text.append(answer[pos:start])
+        marked.append(answer[pos:start])
+        if new is None:
+            text.append(answer[start:end])
+            marked.append(MARK_OPEN + answer[start:end] + MARK_CLOSE)
+        else:
+            text.append(new)
+            marked.append(new)
+        pos = end
+    text.append(answer[pos:])
+    marked.append(answer[pos:])
+    return "".join(text), "".join(marked)
