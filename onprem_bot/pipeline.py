@@ -8,13 +8,23 @@ only that final object. Routes: ``faq``, ``rag``, ``extractive``, ``refused``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Generator, Iterator, Sequence
+from difflib import SequenceMatcher
 from typing import Any
 
-from onprem_bot.citations import chunk_citation, cited_numbers, drop_invalid_markers, extractive_answer, map_citations
+from onprem_bot.citations import (
+    attribute,
+    chunk_citation,
+    cited_numbers,
+    drop_invalid_markers,
+    extractive_answer,
+    map_citations,
+)
 from onprem_bot.config import AnswerSettings
 from onprem_bot.errors import QueryError
+from onprem_bot.llm.base import LLMError, trim_repetition
 from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, strip_sentinels
 from onprem_bot.types import Answer, Citation, Hit
 
@@ -96,7 +106,11 @@ class Pipeline:
         if self.settings.mode == "extractive" or self.llm is None:
             yield _done(self._extractive(question, hits), timings, started, notices)
             return
-        final = yield from self._generate(question, hits, timings, notices)
+        try:
+            final = yield from self._generate(question, hits, timings, notices)
+        except LLMError as exc:  # a missing or dead model must not take the answer down: quote the sources
+            notices.append(NO_MODEL.format(error=exc))
+            final = self._extractive(question, hits)
         yield _done(final, timings, started, notices)
 
     def _generate(
@@ -116,7 +130,11 @@ class Pipeline:
             if stats is not None and stats.first_piece_s is not None:
                 timings["first_token_ms"] = round(1000 * stats.first_piece_s, 2)
             valid = [n for n in cited_numbers(text) if 1 <= n <= len(prompt.sources)]
-            if text and not valid and not _is_refusal(text):
+            attributed = attribute(text, prompt.texts, self.analyzer) if text and not valid else None
+            if attributed is not None and not _is_refusal(text):
+                text = attributed
+                timings["attributed"] = 1
+            elif text and not valid and not _is_refusal(text):
                 # re-ask once with the best source alone: whatever it answers rests on that source [1]
                 prompt = build_prompt(
                     question, hits[:1], self.llm.n_ctx, answer_tokens, self.llm.count_tokens, self.settings.answer_chars
@@ -124,18 +142,14 @@ class Pipeline:
                 text = "".join(self._pieces(prompt, answer_tokens))
                 text = text if not text or cited_numbers(text) else _cite_sentences(text, 1)
                 timings["reasks"] = 1
-        except Exception as exc:  # a dead model must not take the answer down: quote the sources
-            from onprem_bot.llm.base import LLMError
-
-            if not isinstance(exc, LLMError):
-                raise
-            notices.append(NO_MODEL.format(error=exc))
-            return self._extractive(question, hits)
         finally:
             timings["generation_ms"] = _ms(t)
-        text = drop_invalid_markers(text, len(prompt.sources))
+        text = drop_invalid_markers(trim_repetition(text), len(prompt.sources))
         if not text.strip():
             notices.append("모델이 답을 만들지 못해 원문을 인용합니다 (empty model output).")
+            return self._extractive(question, hits)
+        if echoes_question(question, text):
+            notices.append("모델이 질문을 되풀이해 원문을 인용합니다 (the model echoed the question).")
             return self._extractive(question, hits)
         if _is_refusal(text) and not cited_numbers(text):
             closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
@@ -221,6 +235,19 @@ def _relevance(hit: Hit) -> float:
 def _any_overlap(hits: Sequence[Hit]) -> bool:
     """False when no hit shares a single word with the question (BM25 zero) and dense is weak."""
     return any(h.bm25_score > 0 or h.dense_score >= 0.5 for h in hits)
+
+
+def echoes_question(question: str, text: str) -> bool:
+    """True when every sentence of ``text`` is a question or a near copy of ``question`` (no answer in it).
+
+    Small models often repeat the question instead of answering; such text carries nothing to check.
+    """
+    plain = re.sub(r"\[\d+\]", " ", text)
+    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n+", plain) if len(s.strip()) > 1]
+    asked = re.sub(r"\s+", "", question)
+    return bool(sentences) and all(
+        s.endswith("?") or SequenceMatcher(None, re.sub(r"\s+", "", s), asked).ratio() >= 0.75 for s in sentences
+    )
 
 
 def _is_refusal(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -51,3 +52,43 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
             )
     for notice in final.notices:
         click.echo(f"  * {notice}", err=True)
+
+
+@cli.command(name="eval-answers")
+@click.argument("dataset", type=click.Path(path_type=Path), required=False)
+@click.option("--mode", type=click.Choice(["rag", "extractive"]), help="answer.mode for this run (default: settings)")
+@click.option("--limit", type=click.IntRange(1, 100_000), help="첫 N개 질문만 (first N questions)")
+@click.option("--no-faq", is_flag=True, help="FAQ를 건너뛰고 문서로만 답합니다 (documents only)")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력 (per-question details included)")
+@click.pass_context
+def eval_answers(
+    ctx: click.Context, dataset: Path | None, mode: str | None, limit: int | None, no_faq: bool, as_json: bool
+) -> None:
+    """답변 평가: 정답 조문 인용률, 키워드 점수 (gold article cited, seed keyword score)."""
+    from dataclasses import replace
+
+    from onprem_bot.eval.answers import evaluate_answers
+    from onprem_bot.eval.retrieval import read_dataset
+
+    app = app_of(ctx)
+    dataset = dataset or Path(__file__).resolve().parents[1] / "data" / "eval" / "statutes_answers.jsonl"
+    rows = read_dataset(dataset)[:limit]
+    pipeline = app.pipeline
+    if mode:
+        pipeline.settings = replace(pipeline.settings, mode=mode)
+    if no_faq:
+        pipeline.faq_enabled = False
+    report = evaluate_answers(pipeline, rows, progress=lambda i, n: click.echo(f"\r{i}/{n}", nl=False, err=True))
+    click.echo("", err=True)
+    report["mode"] = pipeline.settings.mode
+    report["model"] = getattr(app.llm, "name", None)
+    if as_json:
+        print_json(report)
+        return
+    for d in report["details"]:
+        mark = {True: "O", False: "X", None: "-"}[d["cites_gold"]]
+        click.echo(f"{mark} {d['keyword_score']:.1f} {d['route']:<10} {d['question']}")
+    click.echo(
+        f"정답 조문 인용 {report['gold_cited']}  키워드 {report['keyword_total']}/{report['keyword_max']}"
+        f" ({report['keyword_accuracy']})  routes {report['routes']}  p50 {report['seconds_p50']}s"
+    )

@@ -49,3 +49,23 @@ def mrr_at(ranks: Sequence[int | None], k: int = 10) -> float:
     if not ranks:
         return 0.0
     return sum(1.0 / r for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def keyword_score(answer: str, keywords: Sequence[str], scale: float = 5.0) -> float:
+    """The seed teams' keyword score: ``m/n × scale`` for m of n keywords in the answer (spaces ignored)."""
+    if not keywords:
+        return 0.0
+    text = _squash(answer)
+    return scale * sum(1 for k in keywords if _squash(k) in text) / len(keywords)
+
+
+def cites_gold(citations: Sequence[Mapping[str, object]], gold: Mapping[str, str]) -> bool:
+    """Is the gold document (and article, when given) among an answer's citations?"""
+    title, article = gold.get("doc_title"), gold.get("article")
+    for c in citations:
+        if title and _squash(title) != _squash(str(c.get("doc_title") or "")):
+            continue
+        if article and c.get("article") != article:
+            continue
+        return bool(title or article)
+    return False
