@@ -35,7 +35,7 @@ def test_toml_then_environment_then_overrides(tmp_path: Path) -> None:
         ({"ONPREM_BOT_INGEST__CHUNKER": "legal"}, "valid: auto, statute, report, qa"),
         (
             {"ONPREM_BOT_COLOUR": "blue"},
-            "unknown setting) colour; valid: answer, database_url, embedder, faq, home, ingest, llm, retrieval, ui",
+            "unknown setting) colour; valid: answer, auth, database_url, embedder, faq, home, ingest, llm, log, privacy, retrieval, ui",
         ),
     ],
 )

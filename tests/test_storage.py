@@ -27,12 +27,16 @@ def chunks(doc_id: str, texts: list[str]) -> list[Chunk]:
     return [Chunk(f"{doc_id}-{i}-{t}", doc_id, i, "article", t, article=f"제{i + 1}조") for i, t in enumerate(texts)]
 
 
+HEAD = "0004_users_conversations"
+"""The newest migration: bump it with each new one (a forgotten upgrade then fails here)."""
+
+
 def test_migrations_create_the_tables_once(app: App) -> None:
     tables = set(inspect(app.db.engine).get_table_names())
     assert {"documents", "chunks", "embedding_cache", "faq_entries", "faq_history", "alembic_version"} <= tables
-    assert app.db.current_revision() == "0003_faq"
+    assert app.db.current_revision() == HEAD
     app.db.migrate()  # idempotent
-    assert app.db.current_revision() == "0003_faq"
+    assert app.db.current_revision() == HEAD
 
 
 def test_replace_round_trips_chunks(app: App) -> None:

@@ -1,49 +1,32 @@
 """The Streamlit app (a thin shell: every service comes from ``build_app``).
 
 Run with ``onprem-bot ui`` (usage statistics off, headless, no external requests).
+Pages: 채팅 (every employee) and 관리 (log-in: FAQ, documents, review, dashboard).
 """
 
 from __future__ import annotations
 
-import streamlit as st
+import sys
+from pathlib import Path
 
-from onprem_bot.app import App, build_app
-from onprem_bot.config import load_settings
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # `streamlit run` adds it; AppTest does not
+    sys.path.insert(0, _HERE)
 
+import page_admin  # noqa: E402
+import page_chat  # noqa: E402
+import streamlit as st  # noqa: E402
+from ui_common import get_app  # noqa: E402
 
-@st.cache_resource(show_spinner="서비스를 준비하는 중…")
-def get_app() -> App:
-    """One App per server process, shared by every browser session."""
-    return build_app(load_settings())
+PAGES = {"💬 채팅": page_chat.render, "🛠️ 관리": page_admin.render}
 
 
 def main() -> None:
-    """The start page: what is indexed. Chat and administration pages come next."""
-    st.set_page_config(page_title="onprem-bot", page_icon="📄", layout="wide")
+    """Choose the page in the sidebar and draw it."""
+    st.set_page_config(page_title="onprem-bot · 사내 문서 챗봇", page_icon="📄", layout="wide")
     app = get_app()
-    st.title("onprem-bot · 사내 문서 챗봇")
-    docs, chunks = app.documents.counts()
-    left, right = st.columns(2)
-    left.metric("문서", f"{docs:,}")
-    right.metric("청크", f"{chunks:,}")
-    if not docs:
-        st.info("아직 수집된 문서가 없습니다. `onprem-bot ingest 폴더` 로 문서를 넣어 주세요.")
-        return
-    st.subheader("수집된 문서")
-    st.dataframe(
-        [
-            {
-                "제목": d.title,
-                "형식": d.doc_type,
-                "청크 방식": d.chunker,
-                "청크 수": d.chunk_count,
-                "수집 시각": d.ingested_at.strftime("%Y-%m-%d %H:%M"),
-            }
-            for d in app.documents.list_all()
-        ],
-        hide_index=True,
-        use_container_width=True,
-    )
+    page = st.sidebar.radio("메뉴", list(PAGES), key="nav", label_visibility="collapsed")
+    PAGES[page](app)
 
 
 main()

@@ -122,6 +122,9 @@ def ui(ctx: click.Context, port: int | None) -> None:
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
+        "--server.maxUploadSize", str(settings.ui.max_upload_mb),
+        "--server.fileWatcherType", "none",
+        "--client.showErrorDetails", "type",
     ]  # fmt: skip
     click.echo(f"웹 화면: http://{settings.ui.host}:{port or settings.ui.port}", err=True)
     sys.stderr.flush()

@@ -1,0 +1,142 @@
+"""Administration users: a name, a salted slow password hash and a role (``admin`` or ``editor``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from onprem_bot.errors import OnpremBotError
+from onprem_bot.storage.db import Database
+from onprem_bot.storage.schema import Base
+
+ROLES = ("admin", "editor")
+"""``admin``: everything; ``editor``: the FAQ and the documents."""
+
+
+class UserError(OnpremBotError):
+    """A user cannot be created or changed (bad name, unknown role, duplicate)."""
+
+
+class UserRow(Base):
+    """One administration account (migration 0004)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+@dataclass(frozen=True)
+class User:
+    """An account as the services see it (no password hash)."""
+
+    id: int
+    name: str
+    role: str
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+def clean_name(name: str) -> str:
+    """A trimmed, lower-case user name; :class:`UserError` when unusable."""
+    name = (name or "").strip().lower()
+    if not name or len(name) > 64 or any(ch.isspace() for ch in name):
+        raise UserError("사용자 이름은 공백 없이 1~64자여야 합니다 (user name: 1-64 characters, no spaces)")
+    return name
+
+
+def check_role(role: str) -> str:
+    """``role`` when it is one of :data:`ROLES`."""
+    if role not in ROLES:
+        raise UserError(f"알 수 없는 역할 (unknown role) {role!r}; valid: {', '.join(ROLES)}")
+    return role
+
+
+class UserStore:
+    """Reads and writes accounts; password hashing is the caller's (see :mod:`onprem_bot.auth`)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, name: str, password_hash: str, role: str) -> User:
+        """A new active account; :class:`UserError` when the name is taken."""
+        name, role = clean_name(name), check_role(role)
+        with self.db.session() as s:
+            if s.scalar(select(UserRow).where(UserRow.name == name)) is not None:
+                raise UserError(f"이미 있는 사용자입니다 (user exists): {name}")
+            now = _now()
+            row = UserRow(
+                name=name, password_hash=password_hash, role=role, active=True, created_at=now, password_changed_at=now
+            )
+            s.add(row)
+            s.flush()
+            return _user(row)
+
+    def credentials(self, name: str) -> tuple[User, str] | None:
+        """The account and its stored hash, or None when there is no such (active or not) account."""
+        try:
+            name = clean_name(name)
+        except UserError:
+            return None
+        with self.db.session() as s:
+            row = s.scalar(select(UserRow).where(UserRow.name == name))
+            return (_user(row), row.password_hash) if row is not None else None
+
+    def get(self, name: str) -> User | None:
+        """The account with this name, or None."""
+        found = self.credentials(name)
+        return found[0] if found else None
+
+    def list_all(self) -> list[User]:
+        """Every account, by name."""
+        with self.db.session() as s:
+            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def set_password_hash(self, name: str, password_hash: str) -> None:
+        """Replace an account's password hash."""
+        with self.db.session() as s:
+            row = self._row(s, name)
+            row.password_hash, row.password_changed_at = password_hash, _now()
+
+    def set_role(self, name: str, role: str) -> None:
+        """Change an account's role."""
+        with self.db.session() as s:
+            self._row(s, name).role = check_role(role)
+
+    def set_active(self, name: str, active: bool) -> None:
+        """Enable or disable an account (a disabled account cannot log in)."""
+        with self.db.session() as s:
+            self._row(s, name).active = active
+
+    def record_login(self, name: str) -> None:
+        """Remember when the account last logged in."""
+        with self.db.session() as s:
+            self._row(s, name).last_login_at = _now()
+
+    def count(self) -> int:
+        """How many accounts exist."""
+        return len(self.list_all())
+
+    def _row(self, s: Session, name: str) -> UserRow:
+        row = s.scalar(select(UserRow).where(UserRow.name == clean_name(name)))
+        if row is None:
+            raise UserError(f"사용자가 없습니다 (no such user): {name}")
+        return row
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.name, row.role, bool(row.active), row.created_at, row.last_login_at)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

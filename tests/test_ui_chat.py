@@ -1,0 +1,102 @@
+"""The chat page under AppTest: streamed answer, badges, citations, feedback, history, safe text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from onprem_bot.cli import main
+from tests.statute_sample import STATUTE_MD
+from tests.ui_helpers import fresh_app_test, plain, services
+
+QUESTION = "근로자의 정의는 무엇인가요?"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small ingested statute and the scripted LLM (quotes its first source, cites [1])."""
+    monkeypatch.setenv("ONPREM_BOT_LLM__BACKEND", "scripted")
+    law = tmp_path / "시험근로법.md"
+    law.write_text(STATUTE_MD, encoding="utf-8")
+    main(["ingest", str(law), "--json"])
+    return law
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    return at.chat_input(key="question").set_value(question).run()
+
+
+def markdown_values(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def test_answer_shows_route_verdict_and_highlighted_citation(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    assert not at.exception
+    ask(at, QUESTION)
+    assert not at.exception
+    values = markdown_values(at)
+    assert any("문서 기반" in v and "badge" in v for v in values)
+    assert any("검증 통과" in v or "검증할 수치 없음" in v for v in values)
+    labels = [e.label for e in at.expander]
+    assert any("시험근로법" in label and "제2조" in label for label in labels)
+    # the citation expands to the whole article with the supporting sentence highlighted
+    assert any(":orange-background[" in v and "임금을 목적으로" in v for v in values)
+    [stored] = services().conversations.review()
+    assert stored.question == QUESTION
+    assert stored.answer.route == "rag"
+    assert stored.answer.citations[0].doc_title == "시험근로법"
+
+
+def test_history_survives_reruns_and_new_conversation_clears_it(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    ask(at, QUESTION)
+    at.run()  # a plain rerun: the exchange is drawn again from the database
+    assert len(at.chat_message) == 2
+    at.sidebar.button(key="new_conversation").click().run()
+    assert len(at.chat_message) == 0
+    app = services()
+    assert len(app.conversations.review()) == 1  # the log is kept
+
+
+def test_feedback_is_stored_with_the_answer(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    ask(at, QUESTION)
+    [stored] = services().conversations.review()
+    at.text_input(key=f"fb_{stored.id}_comment").input("조문 번호가 더 필요해요")
+    at.button(key=f"fb_{stored.id}_down").click().run()
+    assert not at.exception
+    assert any("저장" in plain(s.value) for s in at.success)
+    [rated] = services().conversations.review()
+    assert rated.rating == -1
+    assert rated.comment == "조문 번호가 더 필요해요"
+    assert rated.answer.route == "rag" and rated.answer.citations
+
+
+def test_faq_question_gets_the_faq_badge(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    ask(at, "연차휴가는 며칠인가요?")
+    assert not at.exception
+    assert any(":blue-badge[FAQ]" in v for v in markdown_values(at))
+
+
+def test_html_and_script_in_a_question_are_shown_as_text(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)> [링크](http://evil.example) 근로자'
+    ask(at, attack)
+    assert not at.exception
+    for m in at.markdown:
+        assert not m.proto.allow_html
+    shown = [v for v in markdown_values(at) if "script" in v]
+    assert shown and all("\\<script\\>" in v and "<script>" not in v for v in shown)
+    assert not any("](http" in v for v in markdown_values(at))
+
+
+def test_personal_data_is_masked_in_the_log(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    ask(at, "제 번호 010-1234-5678, 메일 hong@corp.kr 인데 근로자 정의가 뭔가요?")
+    [stored] = services().conversations.review()
+    assert "010-1234-5678" not in stored.question and "hong@corp.kr" not in stored.question
+    assert "***-****-****" in stored.question

@@ -1,0 +1,44 @@
+"""Safe Markdown, badges and the highlighted supporting sentence (onprem_bot.presentation)."""
+
+from __future__ import annotations
+
+from onprem_bot.presentation import (
+    answer_badges,
+    citation_title,
+    escape_markdown,
+    finding_line,
+    highlight_segments,
+    highlighted_markdown,
+)
+from onprem_bot.types import Answer, Check, Citation
+from tests.ui_helpers import plain
+
+
+def test_escaped_markdown_keeps_the_text_and_disarms_markup() -> None:
+    text = "<script>alert(1)</script> ![x](http://e.x/a.png) **굵게** :red[빨강] $x$\n    코드블록 아님\n1. 목록"
+    escaped = escape_markdown(text)
+    assert "<script>" not in escaped and "![" not in escaped and "**" not in escaped and ":red[" not in escaped
+    assert plain(escaped).replace("\u00a0", " ") == text
+
+
+def test_supporting_sentence_is_found_exactly_or_across_line_breaks() -> None:
+    source = "제60조(연차 유급휴가)\n① 사용자는 1년간 80퍼센트 이상 출근한 근로자에게\n15일의 유급휴가를 주어야 한다."
+    snippet = "사용자는 1년간 80퍼센트 이상 출근한 근로자에게 15일의 유급휴가를 주어야 한다."
+    segments = highlight_segments(source, snippet)
+    assert [mark for _, mark in segments] == [False, True]
+    assert segments[1][0].startswith("사용자는") and segments[1][0].endswith("한다.")
+    md = highlighted_markdown(source, snippet)
+    assert md.count(":orange-background[") == 2  # one per line of the sentence
+    assert highlight_segments(source, "없는 문장") == [(source, False)]
+
+
+def test_badges_and_labels() -> None:
+    cite = Citation(1, "근로기준법", "제60조", "제60조 제1항", 3, "c1", "…")
+    assert citation_title(cite) == "[1] 근로기준법 제60조 제1항 p.3"
+    flagged = Answer("…", "extractive", (cite,), Check("flagged", ({"supported": False, "surface": "20일"},)))
+    assert answer_badges(flagged) == ":orange-badge[원문 인용] :red-badge[확인 필요]"
+    assert answer_badges(Answer("…", "faq")) == ":blue-badge[FAQ]"
+    assert finding_line(
+        {"supported": False, "surface": "20일", "suggestion": "15일", "old": "20일", "new": "15일"}
+    ) == ("✏️ 수정됨: 20일 → 15일")
+    assert "확인되지 않음" in finding_line({"supported": False, "surface": "20일", "suggestion": None})

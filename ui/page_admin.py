@@ -1,0 +1,274 @@
+"""The administration pages (log-in required): FAQ, documents, review, dashboard."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from ui_common import flash, md, session_key, show_flashes
+
+from onprem_bot.admin import FAQ_COLUMNS, UploadError
+from onprem_bot.auth import AuthSession, LoginError
+from onprem_bot.errors import OnpremBotError
+from onprem_bot.storage.conversations import review_csv, review_rows
+
+SECTIONS = (
+    ("FAQ", "faq"),
+    ("문서", "documents"),
+    ("검토", "review"),
+    ("대시보드", "review"),
+    ("평가 보고서", "review"),
+)
+NO_USERS = (
+    "관리자 계정이 아직 없습니다. 서버에서 `onprem-bot admin create-user 이름 --role admin` 으로 만든 뒤 로그인하세요."
+)
+
+
+def render(app: Any) -> None:
+    """Log-in, then the section chosen in the sidebar."""
+    st.title("관리")
+    previous = st.session_state.get("auth")
+    session = app.auth.touch(previous)
+    if previous is not None and session is None:
+        st.session_state.pop("auth", None)
+        st.warning("세션이 만료되었습니다. 다시 로그인해 주세요.")
+    if session is None:
+        login_form(app)
+        return
+    st.session_state["auth"] = session
+    with st.sidebar:
+        st.caption(md(f"{session.user} ({'관리자' if session.role == 'admin' else '편집자'})"))
+        st.button("로그아웃", key="logout", on_click=lambda: st.session_state.pop("auth", None))
+    allowed = [label for label, area in SECTIONS if session.can(area)]
+    section = st.sidebar.radio("관리 메뉴", allowed, key="admin_section")
+    show_flashes()
+    pages = {"FAQ": faq_page, "문서": documents_page, "검토": review_page, "대시보드": dashboard_page}
+    pages["평가 보고서"] = report_page
+    pages[section](app, session)
+
+
+def login_form(app: Any) -> None:
+    """User name and password; a generic message on failure, throttled after repeated failures."""
+    if not app.auth.users.count():
+        st.info(NO_USERS)
+    with st.form("login", clear_on_submit=False):
+        name = st.text_input("아이디", key="login_name")
+        password = st.text_input("비밀번호", type="password", key="login_password")
+        submitted = st.form_submit_button("로그인")
+    if submitted:
+        try:
+            st.session_state["auth"] = app.auth.login(name, password, client=session_key())
+        except LoginError as exc:
+            st.error(str(exc))
+            return
+        st.rerun()
+
+
+# ── FAQ ──────────────────────────────────────────────────────────────────────────────────────
+
+
+def _reload_faq(app: Any) -> None:
+    st.session_state["faq_snapshot"] = app.faq_admin.snapshot()
+    st.session_state["faq_gen"] = int(st.session_state.get("faq_gen", 0)) + 1
+
+
+def faq_page(app: Any, session: AuthSession) -> None:
+    """Table editing, saving with conflict detection, test box, import/export, history."""
+    admin = app.faq_admin
+    if "faq_snapshot" not in st.session_state:
+        st.session_state["faq_snapshot"] = admin.snapshot()
+        st.session_state.setdefault("faq_gen", 0)
+    snapshot = st.session_state["faq_snapshot"]
+    editor_key = f"faq_editor_{st.session_state['faq_gen']}"
+    st.subheader("FAQ 편집")
+    st.caption(
+        "셀을 고친 뒤 **변경 저장**을 누르세요. 유사질문은 `|` 로 구분합니다. "
+        "'사용'을 끄면 답변에 쓰이지 않습니다. 행을 선택해 삭제할 수 있습니다. 저장하면 바로 적용됩니다."
+    )
+    table = pd.DataFrame(admin.table(snapshot), columns=list(FAQ_COLUMNS))
+    st.data_editor(
+        table,
+        key=editor_key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        disabled=["id", "버전", "수정자", "수정 시각"],
+        column_config={
+            "id": st.column_config.NumberColumn("id", width="small"),
+            "질문": st.column_config.TextColumn("질문", required=True, max_chars=1000),
+            "답변": st.column_config.TextColumn("답변", required=True, width="large"),
+            "사용": st.column_config.CheckboxColumn("사용", default=True),
+        },
+    )
+    save, reload, _ = st.columns([1, 1, 4])
+    if save.button("변경 저장", key="faq_save", type="primary"):
+        state = st.session_state.get(editor_key) or {}
+        report = admin.apply_edits(snapshot, state, session.user)
+        if report.changed:
+            flash("success", f"저장했습니다: 추가 {report.added}, 수정 {report.updated}, 삭제 {report.deleted}")
+        for text in report.conflicts:
+            flash("warning", f"충돌: {text}")
+        for text in report.errors:
+            flash("error", text)
+        if not (report.changed or report.conflicts or report.errors):
+            flash("info", "바뀐 내용이 없습니다.")
+        _reload_faq(app)
+        st.rerun()
+    if reload.button("새로 불러오기", key="faq_reload"):
+        _reload_faq(app)
+        st.rerun()
+
+    st.subheader("질문 테스트")
+    test_q = st.text_input("질문을 넣으면 채팅과 같은 방식으로 FAQ와 맞춰 봅니다", key="faq_test_question")
+    if test_q.strip():
+        m = admin.test(test_q)
+        if m.matched:
+            st.success(md(f"FAQ #{m.id}에 일치합니다: {m.question}"))
+        else:
+            st.warning(md(f"일치하는 FAQ가 없습니다 (문서 검색으로 넘어갑니다). 이유: {m.reason}"))
+        a, b = st.columns(2)
+        a.metric("점수", f"{m.score:.3f}")
+        b.metric("2순위 점수", f"{m.runner_up_score:.3f}")
+        if m.runner_up_question:
+            st.caption(md(f"2순위: FAQ #{m.runner_up_id} {m.runner_up_question}"))
+
+    st.subheader("가져오기 · 내보내기")
+    upload = st.file_uploader("CSV/XLSX 가져오기 (질문, 답변, 분류, 유사질문)", key="faq_import_file")
+    if upload is not None and st.button("가져오기", key="faq_import"):
+        try:
+            report = admin.import_file(upload.name, upload.getvalue(), session.user)
+        except OnpremBotError as exc:
+            st.error(md(str(exc)))
+        else:
+            flash("success", f"가져왔습니다: 추가 {report.added}, 수정 {report.updated}, 변경 없음 {report.unchanged}")
+            for line, reason in report.rejected[:20]:
+                flash("warning", f"{line}행 거부: {reason}")
+            _reload_faq(app)
+            st.rerun()
+    left, right = st.columns(2)
+    left.download_button("CSV로 내보내기", admin.export("csv"), "faq.csv", "text/csv", key="faq_export_csv")
+    right.download_button(
+        "XLSX로 내보내기",
+        admin.export("xlsx"),
+        "faq.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="faq_export_xlsx",
+    )
+    with st.expander("편집 기록"):
+        st.dataframe(admin.history_rows(200), hide_index=True, width="stretch")
+
+
+# ── Documents ────────────────────────────────────────────────────────────────────────────────
+
+
+def documents_page(app: Any, session: AuthSession) -> None:
+    """Upload and ingest (progress bar), the stored documents, delete and re-ingest."""
+    docs = app.doc_admin
+    st.subheader("문서 올리기")
+    gen = int(st.session_state.get("doc_upload_gen", 0))
+    files = st.file_uploader(
+        "문서 파일", accept_multiple_files=True, key=f"doc_upload_{gen}", help="여러 파일을 한 번에 올릴 수 있습니다"
+    )
+    st.caption(f"지원 형식: {', '.join(docs.extensions)} · 파일당 최대 {docs.max_upload_mb} MB")
+    if files and st.button("올리고 수집하기", key="doc_ingest", type="primary"):
+        bar = st.progress(0.0, text="준비 중…")
+        try:
+            report = docs.ingest_uploads(
+                [(f.name, f.getvalue()) for f in files], progress=lambda frac, text: bar.progress(frac, text=text)
+            )
+        except UploadError as exc:
+            bar.empty()
+            st.error(md(str(exc)) + "  \n아무 파일도 저장하지 않았습니다.")
+        else:
+            for name, status, chunks in report.ingested:
+                label = {"new": "새 문서", "updated": "변경됨", "unchanged": "변경 없음"}.get(status, status)
+                flash("success", f"{name}: {label}, 청크 {chunks}개")
+            for name, reason in report.failed:
+                flash("error", f"{name}: 수집하지 못했습니다 (저장하지 않음) — {reason}")
+            st.session_state["doc_upload_gen"] = gen + 1
+            st.rerun()
+
+    st.subheader("수집된 문서")
+    rows = docs.rows()
+    if not rows:
+        st.info("아직 수집된 문서가 없습니다.")
+        return
+    st.dataframe([{k: v for k, v in r.items() if k != "id"} for r in rows], hide_index=True, width="stretch")
+    titles = {r["id"]: f"{r['제목']} ({r['파일']})" for r in rows}
+    chosen = st.selectbox("문서 선택", list(titles), format_func=lambda i: titles[i], key="doc_chosen")
+    again, remove, confirm = st.columns([1, 1, 2])
+    if again.button("다시 수집", key="doc_reingest"):
+        try:
+            with st.spinner("다시 수집하는 중…"):
+                status, chunks = docs.reingest(chosen)
+            flash("success", f"다시 수집했습니다: 청크 {chunks}개 ({status})")
+        except OnpremBotError as exc:
+            flash("error", str(exc))
+        st.rerun()
+    sure = confirm.checkbox("삭제를 확인합니다", key="doc_delete_confirm")
+    if remove.button("삭제", key="doc_delete", disabled=not sure):
+        try:
+            with st.spinner("삭제하고 색인을 바꾸는 중…"):
+                title = docs.delete(chosen)
+            flash("success", f"삭제했습니다: {title}")
+        except OnpremBotError as exc:
+            flash("error", str(exc))
+        st.session_state.pop("doc_delete_confirm", None)
+        st.rerun()
+
+
+# ── Review and dashboard ───────────────────────────────────────────────────────────────────
+
+
+def _date_range(key: str) -> tuple[date | None, date | None]:
+    today = date.today()
+    picked = st.date_input("기간", value=(today - timedelta(days=30), today), key=key)
+    if isinstance(picked, tuple | list):
+        since = picked[0] if picked else None
+        until = picked[1] if len(picked) > 1 else since
+        return since, until
+    return picked, picked
+
+
+def review_page(app: Any, session: AuthSession) -> None:
+    """Recent questions with route and verdict, negative feedback first; CSV export."""
+    st.subheader("질문 검토")
+    since, until = _date_range("review_range")
+    messages = app.conversations.review(since, until)
+    st.caption(f"{len(messages)}건 · 부정 평가(👎)가 먼저 나옵니다")
+    st.dataframe(review_rows(messages), hide_index=True, width="stretch")
+    st.download_button("CSV로 내보내기", review_csv(messages), "review.csv", "text/csv", key="review_export")
+
+
+def dashboard_page(app: Any, session: AuthSession) -> None:
+    """Questions per day, FAQ hit rate, flagged answers."""
+    st.subheader("대시보드")
+    since, until = _date_range("dashboard_range")
+    d = app.conversations.dashboard(since, until)
+    a, b, c, e = st.columns(4)
+    a.metric("질문 수", f"{d.questions:,}")
+    b.metric("FAQ 적중률", f"{d.faq_hit_rate:.0%}")
+    c.metric("검증 경고", f"{d.flagged:,}")
+    e.metric("부정 평가", f"{d.negative:,}")
+    if d.per_day:
+        chart = pd.DataFrame({"날짜": [str(day) for day, _ in d.per_day], "질문 수": [n for _, n in d.per_day]})
+        st.bar_chart(chart, x="날짜", y="질문 수")
+    else:
+        st.info("기간 안에 질문이 없습니다.")
+
+
+def report_page(app: Any, session: AuthSession) -> None:
+    """The last ``onprem-bot eval`` report (self-contained HTML written by the command)."""
+    from streamlit.components.v1 import html
+
+    from onprem_bot.cli.evaluate import latest_paths
+
+    st.subheader("평가 보고서")
+    page, _ = latest_paths(app.settings.home)
+    if not page.is_file():
+        st.info("아직 평가 보고서가 없습니다. 서버에서 `onprem-bot eval 질문목록.jsonl` 을 실행하면 여기에 나타납니다.")
+        return
+    st.caption(md(f"{page} · {date.fromtimestamp(page.stat().st_mtime)}"))
+    html(page.read_text(encoding="utf-8"), height=900, scrolling=True)

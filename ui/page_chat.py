@@ -1,0 +1,125 @@
+"""The chat page: every employee asks; answers stream with route, verdict, citations, feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from ui_common import md, session_key, show_flashes
+
+from onprem_bot.errors import OnpremBotError
+from onprem_bot.presentation import answer_badges, citation_title, finding_line, highlighted_markdown, problem_findings
+from onprem_bot.storage.conversations import StoredMessage
+
+TITLE = "onprem-bot · 사내 문서 챗봇"
+EMPTY = (
+    "아직 수집된 문서가 없습니다. 관리 → 문서에서 올리거나 서버에서 "
+    "`onprem-bot ingest 폴더` 로 문서를 넣어 주세요. (FAQ 질문에는 지금도 답합니다.)"
+)
+
+
+def new_conversation() -> None:
+    """The 새 대화 button: the next question starts a fresh conversation."""
+    st.session_state.pop("conversation_id", None)
+
+
+def conversation_id(app: Any) -> str:
+    """This browser session's current conversation (created on first use, stored in the database)."""
+    if "conversation_id" not in st.session_state:
+        st.session_state["conversation_id"] = app.chat.start(session_key())
+    return str(st.session_state["conversation_id"])
+
+
+def render(app: Any) -> None:
+    """Draw the chat page."""
+    st.title(TITLE)
+    docs, chunks = app.documents.counts()
+    with st.sidebar:
+        st.button("🆕 새 대화", key="new_conversation", on_click=new_conversation, width="stretch")
+        left, right = st.columns(2)
+        left.metric("문서", f"{docs:,}")
+        right.metric("청크", f"{chunks:,}")
+        if docs:
+            with st.expander("검색 대상 문서"):
+                st.dataframe(
+                    [{"제목": d.title, "청크 수": d.chunk_count} for d in app.documents.list_all()],
+                    hide_index=True,
+                    width="stretch",
+                )
+    if not docs:
+        st.info(EMPTY)
+    show_flashes()
+    conv = conversation_id(app)
+    for message in app.chat.history(conv):
+        with st.chat_message("user"):
+            st.markdown(md(message.question))
+        with st.chat_message("assistant"):
+            render_answer(app, message)
+    question = st.chat_input("질문을 입력하세요 (예: 연차휴가는 며칠인가요?)", key="question")
+    if question:
+        ask(app, conv, question)
+
+
+def ask(app: Any, conv: str, question: str) -> None:
+    """Stream the answer to ``question``, then draw it in full."""
+    with st.chat_message("user"):
+        st.markdown(md(question))
+    with st.chat_message("assistant"):
+        holder = st.empty()
+        text = ""
+        stored: StoredMessage | None = None
+        try:
+            with st.spinner("답변을 찾는 중…"):
+                for item in app.chat.stream(conv, question):
+                    if isinstance(item, StoredMessage):
+                        stored = item
+                    else:
+                        text += item
+                        holder.markdown(md(text) + " ▌")
+        except OnpremBotError as exc:
+            holder.empty()
+            st.error(md(str(exc)))
+            return
+        holder.empty()
+        if stored is not None:
+            render_answer(app, stored)
+
+
+def render_answer(app: Any, message: StoredMessage) -> None:
+    """The answer text, its badges, the checker's findings, the citations and the feedback controls."""
+    answer = message.answer
+    st.markdown(md(answer.answer))
+    for notice in answer.notices:
+        st.caption(md(notice))
+    st.markdown(answer_badges(answer))
+    findings = list(answer.check.findings)
+    if findings:
+        problems = problem_findings(findings)
+        label = f"검증 결과: 수치 {len(findings)}개 중 {len(problems)}개 확인 필요" if problems else "검증 결과"
+        with st.expander(label, expanded=bool(problems)):
+            for f in findings:
+                st.markdown(md(finding_line(f)))
+    for c in answer.citations:
+        with st.expander(md(citation_title(c))):
+            source = app.chat.source_text(c)
+            st.markdown(highlighted_markdown(source or c.snippet, c.snippet))
+    render_feedback(app, message)
+
+
+def render_feedback(app: Any, message: StoredMessage) -> None:
+    """👍/👎 with an optional comment, stored with the logged answer."""
+    key = f"fb_{message.id}"
+    if message.rating is not None:
+        st.caption("평가해 주셔서 감사합니다 " + ("👍" if message.rating > 0 else "👎"))
+    comment = st.text_input(
+        "의견 (선택)", key=f"{key}_comment", placeholder="틀린 점이나 부족한 점을 적어 주세요", max_chars=2000
+    )
+    up_col, down_col, _ = st.columns([1, 1, 4])
+    rating = None
+    if up_col.button("👍 도움됨", key=f"{key}_up", help="도움이 되었어요"):
+        rating = 1
+    if down_col.button("👎 아쉬움", key=f"{key}_down", help="도움이 안 되었어요"):
+        rating = -1
+    if rating is not None:
+        app.chat.feedback(message.id, rating, comment)
+        st.success("의견이 저장되었습니다. 감사합니다.")
