@@ -76,12 +76,12 @@ def test_eval_command_reports_three_modes(tmp_path: Path) -> None:
         {"question": "유급휴가 며칠 주나요", "chunk_text_contains": "15일의 유급휴가"},
     ]
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    out = run_cli("eval", str(data), "--json", home=home)
+    out = run_cli("eval", str(data), "--retrieval-only", "--json", home=home)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["questions"] == 2 and list(report["modes"]) == ["bm25", "dense", "hybrid"]
     assert report["modes"]["hybrid"]["hit@10"] == 1.0 and report["modes"]["hybrid"]["ranks"][0] == 1
-    table = run_cli("eval", str(data), home=home)
+    table = run_cli("eval", str(data), "--retrieval-only", home=home)
     assert "hit@5" in table.stdout and "hybrid" in table.stdout
     bad = run_cli("eval", str(data), "--modes", "magic", home=home)
     assert bad.returncode != 0 and "valid: hybrid, bm25, dense" in bad.stderr

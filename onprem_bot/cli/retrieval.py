@@ -54,17 +54,43 @@ def search(ctx: click.Context, question: str, k: int | None, mode: str, as_json:
 @cli.command(name="eval")
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option("--modes", default="bm25,dense,hybrid", show_default=True, help="쉼표로 구분 (comma-separated)")
-@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력 (per-question ranks included)")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력 (per-question details included)")
+@click.option("--retrieval-only", is_flag=True, help="검색만 평가 (retrieval hit@k/MRR only, no answers)")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="보고서 파일 (.html + .json, or .json)")
+@click.option(
+    "--compare", "compare", type=click.Path(path_type=Path, dir_okay=False), help="비교할 설정 파일 (settings B, TOML)"
+)
+@click.option(
+    "--compare-model", type=click.Path(path_type=Path, dir_okay=False), help="비교할 GGUF 모델 (model B, same settings)"
+)
+@click.option("--limit", type=click.IntRange(1, 100_000), help="첫 N개 질문만 (first N questions)")
+@click.option("--no-faq", is_flag=True, help="FAQ를 건너뜁니다 (documents only)")
 @click.pass_context
-def eval_command(ctx: click.Context, dataset: Path, modes: str, as_json: bool) -> None:
-    """검색 평가: hit@1/3/5/10, MRR@10 (BM25, dense, hybrid side by side)."""
+def eval_command(
+    ctx: click.Context,
+    dataset: Path,
+    modes: str,
+    as_json: bool,
+    retrieval_only: bool,
+    out: Path | None,
+    compare: Path | None,
+    compare_model: Path | None,
+    limit: int | None,
+    no_faq: bool,
+) -> None:
+    """평가: 전체 파이프라인 답변 품질·검색·지연 보고서 (--retrieval-only: 검색 hit@k/MRR만)."""
     from onprem_bot.eval.retrieval import evaluate_retrieval, format_table, read_dataset
 
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     bad = [m for m in chosen if m not in MODES]
     if bad or not chosen:
         raise click.BadParameter(f"{','.join(bad) or modes!r}: valid: {', '.join(MODES)}", param_hint="--modes")
-    rows = read_dataset(dataset)
+    if not retrieval_only:
+        from onprem_bot.cli.evaluate import run_eval
+
+        run_eval(ctx, dataset, chosen, as_json, out, compare, compare_model, limit, no_faq)
+        return
+    rows = read_dataset(dataset)[:limit]
     report = evaluate_retrieval(app_of(ctx).retriever, rows, chosen)
     if as_json:
         print_json(report)
