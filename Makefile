@@ -15,15 +15,16 @@ WHEELHOUSE ?= $(HOME)/.cache/onprem-bot/wheels$(if $(filter 1,$(GPU)),-cuda,)
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF$(if $(filter 1,$(GPU)), -DGGML_CUDA=on,)
 STAMP := $(VENV)/.installed-$(GPU)
 
-.PHONY: install run test lint ingest ui clean llama-wheel help eval bench
+.PHONY: install run test lint ingest ui clean llama-wheel help eval bench bundle browser test-deps
 
 help:
 	@echo "make run    — install what is missing, ingest corpus/, start the web UI"
 	@echo "make test   — install what is missing, run the test suite"
 	@echo "make install [GPU=1] — create .venv and install everything (GPU=1: CUDA llama.cpp + faiss-gpu)"
-	@echo "make eval   — retrieval quality on the shipped statute questions"
-	@echo "make bench  — retrieval latency at 10k and 100k chunks"
+	@echo "make eval   — 30-question evaluation over corpus/ → $$ONPREM_BOT_HOME/eval/report.html"
+	@echo "make bench  — every benchmark, one report (BENCH_MD=docs/benchmarks.md to refresh the doc)"
 	@echo "make lint   — ruff + mypy"
+	@echo "make bundle [GPU=1] — offline installation archive in dist/ (wheels, models, corpus, install.sh)"
 
 install: $(STAMP)
 
@@ -34,6 +35,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q --find-links "$(WHEELHOUSE)" "llama-cpp-python==$(LLAMA_VERSION)"
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
 	$(BIN)/pip install -q -e ".[dev,st$(if $(filter 1,$(GPU)),$(comma)gpu,)]"
+	$(BIN)/onprem-bot models install-default
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "설치 완료 (installed): $(BIN)/onprem-bot"
@@ -60,13 +62,41 @@ ui: install
 	$(BIN)/onprem-bot ui
 
 eval: ingest
-	$(BIN)/onprem-bot eval onprem_bot/data/eval/statutes_dev.jsonl
+	$(BIN)/onprem-bot eval onprem_bot/data/eval/sample_30.jsonl --out $(ONPREM_BOT_HOME)/eval/report.html
 
+BENCH_MD ?= $(ONPREM_BOT_HOME)/bench/report.md
 bench: install
-	$(BIN)/onprem-bot bench retrieval --chunks 100000
+	$(BIN)/onprem-bot bench report --chunks 10000,100000 --out $(ONPREM_BOT_HOME)/bench/report.json --markdown $(BENCH_MD)
 
-test: install
+test: install browser test-deps
 	$(BIN)/python -m pytest
+
+# A PostgreSQL server (tests/pg.py starts one on 127.0.0.1) and iproute2 (loopback inside
+# `unshare -n` for the offline tests): installed when missing and we are root.
+test-deps:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v ip >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "PostgreSQL을 설치합니다 (installing postgresql iproute2)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql iproute2 >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql iproute2 >/dev/null; } \
+		|| echo "경고: postgresql 설치 실패 — PostgreSQL 테스트는 건너뜁니다 (install failed)"; \
+	else echo "참고: PostgreSQL 서버가 없어 PostgreSQL 테스트를 건너뜁니다 (sudo apt-get install -y postgresql)"; fi
+
+# Debian's headless Chromium (+ chromedriver and a Korean font for readable screenshots) for the UI
+# browser smoke test; installed when missing and we are root, otherwise that one test is skipped.
+BROWSER_PACKAGES := chromium chromium-driver fonts-nanum
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "chromium을 설치합니다 (installing $(BROWSER_PACKAGES))"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; } \
+		|| echo "경고: chromium 설치 실패 — 브라우저 테스트는 건너뜁니다 (chromium install failed)"; \
+	else echo "참고: chromium이 없어 브라우저 테스트를 건너뜁니다 (sudo apt-get install -y $(BROWSER_PACKAGES))"; fi
+
+# Offline bundle for an air-gapped server (see README "오프라인 설치"). EXTRAS=st adds sentence-transformers.
+bundle: install
+	$(BIN)/python scripts/bundle.py --local-wheels "$(WHEELHOUSE)"$(if $(filter 1,$(GPU)), --gpu,)$(if $(EXTRAS), --extras $(EXTRAS),)
 
 lint: install
 	$(BIN)/ruff check onprem_bot ui tests

@@ -36,6 +36,12 @@ class App:
     llm: Any
     checker: Any
     pipeline: Any
+    # the web UI's services (issue 7): log-in, conversation log, chat, FAQ and document administration
+    auth: Any = None
+    conversations: Any = None
+    chat: Any = None
+    faq_admin: Any = None
+    doc_admin: Any = None
 
     def reindex(self, progress: bool = False) -> Any:
         """Rebuild the search index from every stored chunk (atomic swap); returns its metadata."""
@@ -57,6 +63,7 @@ SEED_FAQ = ROOT / "faq" / "seed.csv"
 
 def build_app(settings: Settings) -> App:
     """Create the home folder, open and migrate the database, and wire the services."""
+    from onprem_bot.checker import Checker
     from onprem_bot.embed.cache import CachedEmbedder
     from onprem_bot.faq.matcher import FaqMatcher
     from onprem_bot.faq.service import FaqService
@@ -66,7 +73,9 @@ def build_app(settings: Settings) -> App:
     from onprem_bot.index.store import IndexStore
     from onprem_bot.korean.analyzer import KoreanAnalyzer
     from onprem_bot.korean.synonyms import SynonymDictionary
+    from onprem_bot.llm import make_llm
     from onprem_bot.pipeline import Pipeline
+    from onprem_bot.second_opinion import second_opinion
 
     enforce_offline()
     settings.ensure_home()
@@ -92,7 +101,8 @@ def build_app(settings: Settings) -> App:
     cfg = settings.faq
     matcher = FaqMatcher(analyzer, cached, cfg.threshold, cfg.margin, cfg.lexical_weight, cfg.check_conflicts)
     faq = FaqService(faq_store, matcher)
-    llm = checker = None
+    llm = make_llm(settings.llm, ROOT)  # nothing is loaded until the first question
+    checker = Checker(analyzer, second_opinion=second_opinion(llm) if settings.answer.second_opinion else None)
     pipeline = Pipeline(
         faq,
         retriever,
@@ -120,4 +130,37 @@ def build_app(settings: Settings) -> App:
         llm,
         checker,
         pipeline,
+        **_ui_services(settings, db, documents, ingestor, faq_store, faq, pipeline, indexer),
     )
+
+
+def _ui_services(
+    settings: Settings,
+    db: Database,
+    documents: Any,
+    ingestor: Any,
+    faq_store: Any,
+    faq: Any,
+    pipeline: Any,
+    indexer: Any,
+) -> dict[str, Any]:
+    """Log-in, the conversation log, chat and administration (used by the web UI)."""
+    from onprem_bot.admin import DocumentAdmin, FaqAdmin
+    from onprem_bot.auth import AuthService
+    from onprem_bot.chat import ChatService
+    from onprem_bot.privacy import Masker
+    from onprem_bot.storage.conversations import ConversationStore
+    from onprem_bot.storage.users import UserStore
+
+    conversations = ConversationStore(db, Masker(settings.privacy.mask_logs))
+
+    def reindex() -> Any:
+        return indexer.build(documents.chunks())
+
+    return {
+        "auth": AuthService(UserStore(db), settings.auth),
+        "conversations": conversations,
+        "chat": ChatService(pipeline, conversations, documents, faq_store),
+        "faq_admin": FaqAdmin(faq_store, faq),
+        "doc_admin": DocumentAdmin(documents, ingestor, reindex, settings.home / "uploads", settings.ui.max_upload_mb),
+    }

@@ -116,10 +116,14 @@ class FaqSettings:
     """FAQ-first answering: a hit needs score >= threshold, a margin over the runner-up, no conflict."""
 
     enabled: bool = True
-    threshold: float = 0.7
-    margin: float = 0.05
-    lexical_weight: float = 0.5
-    """Weight of the morpheme TF-IDF cosine; the rest is the dense cosine."""
+    threshold: float = 0.84
+    margin: float = 0.08
+    lexical_weight: float = 0.3
+    """Weight of the morpheme TF-IDF cosine; the rest is the dense cosine.
+
+    The three defaults come from ``onprem-bot faq calibrate`` with the embedded USE embedder
+    (most paraphrase recall with at most 2% false matches on the tune split); re-run it after
+    placing a stronger embedder (KR-SBERT) and copy the chosen values into ``[faq]``."""
     check_conflicts: bool = True
     """Refuse a match whose numbers or key content words differ from the entry's."""
     seed_file: Path | None = None
@@ -220,6 +224,63 @@ class UISettings:
 
     host: str = "127.0.0.1"
     port: int = 8501
+    max_upload_mb: int = 200
+    """Largest document an editor may upload on the documents page, in MB."""
+
+    def __post_init__(self) -> None:
+        if self.max_upload_mb < 1:
+            raise ConfigError(f"ui.max_upload_mb={self.max_upload_mb}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Administration log-in: session timeout and failed-login throttling."""
+
+    session_timeout_min: int = 30
+    """An idle administrator session ends after this many minutes."""
+    max_failures: int = 5
+    """Failed log-ins (per user name and per browser) before further attempts are refused."""
+    failure_window_s: int = 900
+    lockout_s: int = 300
+    """How long log-in stays refused after too many failures."""
+
+    def __post_init__(self) -> None:
+        for name in ("session_timeout_min", "max_failures", "failure_window_s", "lockout_s"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"auth.{name}={getattr(self, name)}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """What is kept of employees' conversations."""
+
+    mask_logs: bool = True
+    """Mask 주민등록번호, phone numbers and e-mail addresses in stored questions, answers and comments."""
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """Structured (JSON lines) logs with size-based rotation (``onprem_bot.ops.logs``)."""
+
+    enabled: bool = True
+    level: str = "INFO"
+    file: Path = Path("logs/onprem-bot.log")
+    """Relative to ``home``; ``{pid}`` in the name gives each process (replica) its own file."""
+    max_mb: float = 20.0
+    """Rotate when the file reaches this size."""
+    backups: int = 5
+    """Rotated files kept (``onprem-bot.log.1`` … ``.5``)."""
+    stderr: bool = False
+    """Also write warnings to stderr (journald under systemd)."""
+
+    def __post_init__(self) -> None:
+        if self.level.upper() not in LOG_LEVELS:
+            raise ConfigError(f"log.level={self.level!r}: 알 수 없는 값 (unknown); valid: {', '.join(LOG_LEVELS)}")
+        if self.max_mb <= 0 or self.backups < 0:
+            raise ConfigError("log.max_mb must be > 0 and log.backups >= 0")
 
 
 @dataclass(frozen=True)
@@ -237,6 +298,9 @@ class Settings:
     llm: LlmSettings = field(default_factory=LlmSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     ui: UISettings = field(default_factory=UISettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    log: LogSettings = field(default_factory=LogSettings)
 
     @property
     def db_url(self) -> str:

@@ -21,6 +21,9 @@ EXIT_FAILED = 1
 def cli(ctx: click.Context, config: Path | None, home: Path | None) -> None:
     """onprem-bot: 오프라인 한국어 문서 챗봇 (offline Korean document chatbot)."""
     ctx.ensure_object(dict).update(config=config, home=home)
+    from onprem_bot.ops.logs import start_command_log
+
+    start_command_log(ctx)  # structured, rotated logs under <home>/logs (settings: [log])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,9 +49,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_FAILED)
 
 
-from onprem_bot.cli import answer as _answer  # noqa: E402,F401  (registers commands)
+from onprem_bot.cli import admin as _admin  # noqa: E402,F401  (registers commands)
+from onprem_bot.cli import answer as _answer  # noqa: E402,F401
+from onprem_bot.cli import check as _check  # noqa: E402,F401
+from onprem_bot.cli import doctor as _doctor  # noqa: E402,F401
 from onprem_bot.cli import documents as _documents  # noqa: E402,F401
+from onprem_bot.cli import evaluate as _evaluate  # noqa: E402,F401
 from onprem_bot.cli import faq as _faq  # noqa: E402,F401
+from onprem_bot.cli import models as _models  # noqa: E402,F401
+from onprem_bot.cli import ops as _ops  # noqa: E402,F401
 from onprem_bot.cli import retrieval as _retrieval  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
