@@ -46,3 +46,17 @@ def app(settings: Settings) -> App:
     built = build_app(settings)
     yield built
     built.db.dispose()
+
+
+@pytest.fixture
+def indexed(app: App, tmp_path: Path) -> App:
+    """The App with a small statute and a regulation ingested and indexed."""
+    from tests.statute_sample import REGULATION_TEXT, STATUTE_MD
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "시험근로법.md").write_text(STATUTE_MD, encoding="utf-8")
+    (docs / "급여규정.txt").write_text(REGULATION_TEXT, encoding="utf-8")
+    app.ingestor.run([docs])
+    app.reindex()
+    return app

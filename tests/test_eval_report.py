@@ -21,7 +21,7 @@ from onprem_bot.eval.compare import compare_reports, format_compare_table, quest
 from onprem_bot.eval.report import evaluate, format_console, read_eval_rows, render_html, write_outputs
 from onprem_bot.llm.fake import ScriptedLLM
 from onprem_bot.pipeline import Pipeline
-from tests.statute_sample import REGULATION_TEXT, STATUTE_MD
+from tests.statute_sample import STATUTE_MD
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_30 = REPO / "onprem_bot" / "data" / "eval" / "sample_30.jsonl"
@@ -37,17 +37,6 @@ ROWS = [
     {"question": "시험근로법의 목적은 무엇인가요?", "keywords": ["근로조건"], "doc_title": "시험근로법"},
     {"question": "화성 이주 비자 신청 방법은?", "answer": "제공된 문서에서 찾을 수 없습니다."},
 ]
-
-
-@pytest.fixture
-def indexed(app: App, tmp_path: Path) -> App:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "시험근로법.md").write_text(STATUTE_MD, encoding="utf-8")
-    (docs / "급여규정.txt").write_text(REGULATION_TEXT, encoding="utf-8")
-    app.ingestor.run([docs])
-    app.reindex()
-    return app
 
 
 def run(app: App, rows: list[dict], **answer: object) -> dict:

@@ -17,20 +17,8 @@ from onprem_bot.llm.fake import ScriptedLLM
 from onprem_bot.pipeline import NOT_FOUND, Pipeline, echoes_question
 from onprem_bot.prompt import ContextTooSmallError, build_prompt, strip_sentinels, tag_facts
 from onprem_bot.types import Answer
-from tests.statute_sample import REGULATION_TEXT, STATUTE_MD
 
 LEAVE = "연차휴가는 며칠 받을 수 있나요?"
-
-
-@pytest.fixture
-def indexed(app: App, tmp_path: Path) -> App:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "시험근로법.md").write_text(STATUTE_MD, encoding="utf-8")
-    (docs / "급여규정.txt").write_text(REGULATION_TEXT, encoding="utf-8")
-    app.ingestor.run([docs])
-    app.reindex()
-    return app
 
 
 def source_no(prompt: object, label: str) -> int:

@@ -13,20 +13,9 @@ from onprem_bot.app import App, build_app
 from onprem_bot.config import load_settings
 from onprem_bot.errors import QueryError, SearchIndexError
 from onprem_bot.index.store import IndexStore
-from tests.statute_sample import REGULATION_TEXT, STATUTE_MD
+from tests.statute_sample import STATUTE_MD
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def indexed(app: App, tmp_path: Path) -> App:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "시험근로법.md").write_text(STATUTE_MD, encoding="utf-8")
-    (docs / "급여규정.txt").write_text(REGULATION_TEXT, encoding="utf-8")
-    app.ingestor.run([docs])
-    app.reindex()
-    return app
 
 
 def test_article_named_in_the_question_comes_first(indexed: App) -> None:

@@ -26,7 +26,6 @@ import base64
 import contextlib
 import datetime as dt
 import decimal
-import hashlib
 import json
 import os
 import shutil
@@ -43,6 +42,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from onprem_bot.config import CONFIG_FILE_NAME, Settings
 from onprem_bot.errors import OnpremBotError
+from onprem_bot.llm.install import sha256_file
 
 FORMAT = 1
 SKIP_TABLES = {"alembic_version"}
@@ -381,9 +381,4 @@ def _decode(value: Any, column: Any) -> Any:
     return value
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+_sha256 = sha256_file
