@@ -37,7 +37,7 @@ TOKENS_PER_CHAR = 1.2
 
 def faq_citation(match: Any) -> Citation:
     """The FAQ entry as the citation of a FAQ answer."""
-    return Citation(1, "FAQ", None, f"FAQ #{match.id}", None, f"faq:{match.id}", match.question or "")
+    return Citation(1, "FAQ", None, f"#{match.id}", None, f"faq:{match.id}", match.question or "")
 
 
 class Pipeline:
