@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -148,7 +148,7 @@ class Pipeline:
         if not text.strip():
             notices.append("모델이 답을 만들지 못해 원문을 인용합니다 (empty model output).")
             return self._extractive(question, hits)
-        if echoes_question(question, text):
+        if echoes_question(question, text, self.analyzer.tokens):
             notices.append("모델이 질문을 되풀이해 원문을 인용합니다 (the model echoed the question).")
             return self._extractive(question, hits)
         if _is_refusal(text) and not cited_numbers(text):
@@ -237,17 +237,27 @@ def _any_overlap(hits: Sequence[Hit]) -> bool:
     return any(h.bm25_score > 0 or h.dense_score >= 0.5 for h in hits)
 
 
-def echoes_question(question: str, text: str) -> bool:
-    """True when every sentence of ``text`` is a question or a near copy of ``question`` (no answer in it).
+def echoes_question(question: str, text: str, tokens: Callable[[str], Sequence[str]] | None = None) -> bool:
+    """True when every sentence of ``text`` is a question or restates ``question`` (no answer in it).
 
     Small models often repeat the question instead of answering; such text carries nothing to check.
+    A sentence restates the question when it is a near copy of it or, given a morpheme ``tokens``
+    function, when it has no figure and no content word the question lacks ("출산휴가는 며칠이에요.").
     """
     plain = re.sub(r"\[\d+\]", " ", text)
     sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n+", plain) if len(s.strip()) > 1]
     asked = re.sub(r"\s+", "", question)
-    return bool(sentences) and all(
-        s.endswith("?") or SequenceMatcher(None, re.sub(r"\s+", "", s), asked).ratio() >= 0.75 for s in sentences
-    )
+    asked_words = set(tokens(question)) if tokens is not None else set()
+
+    def restates(s: str) -> bool:
+        if s.endswith("?") or SequenceMatcher(None, re.sub(r"\s+", "", s), asked).ratio() >= 0.75:
+            return True
+        if tokens is None or any(ch.isdigit() for ch in s):
+            return False
+        words = set(tokens(s))
+        return bool(words) and words <= asked_words
+
+    return bool(sentences) and all(restates(s) for s in sentences)
 
 
 def _is_refusal(text: str) -> bool:

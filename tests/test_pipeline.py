@@ -198,6 +198,13 @@ def test_an_answer_that_only_repeats_the_question_is_recognised(question: str, t
     assert echoes_question(question, text) is echo
 
 
+def test_a_restatement_without_new_words_is_an_echo(app: App) -> None:
+    tokens = app.analyzer.tokens
+    assert echoes_question("출산휴가는 총 며칠인가요?", "출산휴가는 며칠이에요. [1]", tokens)
+    assert not echoes_question("출산휴가는 총 며칠인가요?", "출산휴가는 90일입니다. [1]", tokens)
+    assert not echoes_question("임금 지급 의무가 있나요?", "사용자는 근로자에게 임금을 지급해야 합니다. [1]", tokens)
+
+
 def test_an_echoed_question_falls_back_to_quoting(indexed: App) -> None:
     p, _ = pipeline(indexed, [LEAVE + " [1]"])
     answer = p.ask(LEAVE)
