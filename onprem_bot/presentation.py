@@ -51,8 +51,8 @@ def route_badge(route: str) -> str:
 
 
 def verdict_badge(answer: Answer) -> str | None:
-    """The checker's verdict badge, or None where nothing was checked (FAQ, refusals)."""
-    if answer.route in ("faq", "refused") and not answer.check.findings:
+    """The checker's verdict badge, or None where nothing was checked (FAQ, refusals, verbatim quotes)."""
+    if answer.route in ("faq", "refused", "extractive") and not answer.check.findings:
         return None
     if not answer.check.findings and answer.check.verdict == "pass":
         return badge("검증할 수치 없음", "gray")

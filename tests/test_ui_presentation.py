@@ -42,3 +42,11 @@ def test_badges_and_labels() -> None:
         {"supported": False, "surface": "20일", "suggestion": "15일", "old": "20일", "new": "15일"}
     ) == ("✏️ 수정됨: 20일 → 15일")
     assert "확인되지 않음" in finding_line({"supported": False, "surface": "20일", "suggestion": None})
+
+
+def test_a_verbatim_quote_gets_no_verdict_badge_but_a_checked_answer_does() -> None:
+    from onprem_bot.presentation import verdict_badge
+    from onprem_bot.types import Answer
+
+    assert verdict_badge(Answer("근로기준법 제53조: \"1주 간에 12시간\" [1]", "extractive")) is None
+    assert verdict_badge(Answer("12시간입니다 [1]", "rag")) is not None
