@@ -48,5 +48,5 @@ def test_a_verbatim_quote_gets_no_verdict_badge_but_a_checked_answer_does() -> N
     from onprem_bot.presentation import verdict_badge
     from onprem_bot.types import Answer
 
-    assert verdict_badge(Answer("근로기준법 제53조: \"1주 간에 12시간\" [1]", "extractive")) is None
+    assert verdict_badge(Answer('근로기준법 제53조: "1주 간에 12시간" [1]', "extractive")) is None
     assert verdict_badge(Answer("12시간입니다 [1]", "rag")) is not None

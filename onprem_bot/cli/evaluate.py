@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def run_eval(
     no_faq: bool,
 ) -> None:
     """Evaluate DATASET with the current settings (and, for a comparison, with settings/model B)."""
-    from onprem_bot.eval.report import format_console, read_eval_rows, render_html, write_outputs
+    from onprem_bot.eval.report import format_console, read_eval_rows, render_html
 
     if compare and compare_model:
         raise click.UsageError("--compare와 --compare-model 중 하나만 (use one of --compare, --compare-model)")
@@ -71,15 +72,7 @@ def run_eval(
     if not (compare or compare_model):
         report = _evaluate_app(app_of(ctx), rows, modes, no_faq, "eval")
         report["meta"].update(dataset_meta)
-        html_text = render_html(report)
-        written = write_outputs(report, out, html_text)
-        _keep_latest(settings.home, report, html_text)
-        if as_json:
-            print_json(report)
-        else:
-            click.echo(format_console(report))
-            for path in written:
-                click.echo(f"보고서 (report): {path}")
+        _emit(report, render_html(report), format_console, settings.home, out, as_json)
         return
 
     from onprem_bot.app import build_app
@@ -103,15 +96,28 @@ def run_eval(
     for r in (report_a, report_b):
         r["meta"].update(dataset_meta)
     cmp = compare_reports(report_a, report_b, label_a, label_b)
-    html_text = render_compare_html(cmp)
-    written = write_outputs(cmp, out, html_text)
-    _keep_latest(settings.home, cmp, html_text)
+    _emit(cmp, render_compare_html(cmp), format_compare_table, settings.home, out, as_json)
+
+
+def _emit(
+    report: dict[str, Any],
+    html_text: str,
+    console: Callable[[dict[str, Any]], str],
+    home: Path,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Write the report files (``--out`` and the latest copy for the UI), then print JSON or the table."""
+    from onprem_bot.eval.report import write_outputs
+
+    written = write_outputs(report, out, html_text)
+    _keep_latest(home, report, html_text)
     if as_json:
-        print_json(cmp)
-    else:
-        click.echo(format_compare_table(cmp))
-        for path in written:
-            click.echo(f"보고서 (report): {path}")
+        print_json(report)
+        return
+    click.echo(console(report))
+    for path in written:
+        click.echo(f"보고서 (report): {path}")
 
 
 def _keep_latest(home: Path, report: dict[str, Any], html_text: str) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from onprem_bot.eval.text_metrics import hit_at_k, mean, reciprocal_rank
 from onprem_bot.types import Chunk
 
 
@@ -39,16 +40,12 @@ def first_relevant_rank(chunks: Sequence[Chunk], gold: Mapping[str, str]) -> int
 
 def hit_at(ranks: Sequence[int | None], k: int) -> float:
     """Share of questions with a relevant chunk in the top ``k``."""
-    if not ranks:
-        return 0.0
-    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+    return mean(hit_at_k(r, k) for r in ranks) or 0.0
 
 
 def mrr_at(ranks: Sequence[int | None], k: int = 10) -> float:
     """Mean reciprocal rank, counting only ranks within ``k``."""
-    if not ranks:
-        return 0.0
-    return sum(1.0 / r for r in ranks if r is not None and r <= k) / len(ranks)
+    return mean(reciprocal_rank(r, k) for r in ranks) or 0.0
 
 
 def keyword_score(answer: str, keywords: Sequence[str], scale: float = 5.0) -> float:

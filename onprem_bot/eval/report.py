@@ -25,6 +25,7 @@ from typing import Any
 
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.eval.metrics import cites_gold, keyword_score
+from onprem_bot.eval.retrieval import GOLD_KEYS, read_questions
 from onprem_bot.eval.text_metrics import (
     bleu,
     hit_at_k,
@@ -37,7 +38,6 @@ from onprem_bot.eval.text_metrics import (
 )
 
 CUTOFFS = (1, 3, 5, 10)
-GOLD_KEYS = ("doc_title", "article", "chunk_text_contains")
 ROUTES = ("faq", "rag", "extractive", "refused", "error")
 ROUTE_COLORS = {"faq": "#4c78a8", "rag": "#54a24b", "extractive": "#f58518", "refused": "#e45756", "error": "#9d755d"}
 STAGES = ("faq_ms", "retrieval_ms", "prompt_ms", "first_token_ms", "generation_ms", "check_ms", "total_ms")
@@ -45,22 +45,8 @@ STAGES = ("faq_ms", "retrieval_ms", "prompt_ms", "first_token_ms", "generation_m
 
 def read_eval_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of an evaluation JSONL file; only ``question`` is required. Errors name the line."""
-    if not path.is_file():
-        raise OnpremBotError(f"평가 파일이 없습니다 (dataset not found): {path}")
     rows = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise OnpremBotError(f"{path}: UTF-8이 아닙니다 (not UTF-8)") from None
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise OnpremBotError(f"{path}:{n}: JSON 형식 오류 (invalid JSON: {exc.msg})") from None
-        if not isinstance(row, dict) or not str(row.get("question", "")).strip():
-            raise OnpremBotError(f"{path}:{n}: question이 없습니다 (missing 'question')")
+    for n, row in read_questions(path):
         keywords = row.get("keywords")
         if keywords is not None and (
             not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords)
@@ -72,8 +58,6 @@ def read_eval_rows(path: Path) -> list[dict[str, Any]]:
             if row.get(key) is not None and not isinstance(row[key], str):
                 raise OnpremBotError(f"{path}:{n}: {key}는 문자열이어야 합니다 ({key} must be a string)")
         rows.append(row)
-    if not rows:
-        raise OnpremBotError(f"평가 파일이 비어 있습니다 (empty dataset): {path}")
     return rows
 
 

@@ -15,12 +15,16 @@ GOLD_KEYS = ("doc_title", "article", "chunk_text_contains")
 CUTOFFS = (1, 3, 5, 10)
 
 
-def read_dataset(path: Path) -> list[dict[str, str]]:
-    """Rows of a JSONL dataset; each needs ``question`` and at least one of GOLD_KEYS."""
+def read_questions(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """``(line number, row)`` of a JSONL question set; every row needs a ``question``. Errors name the line."""
     if not path.is_file():
         raise OnpremBotError(f"평가 파일이 없습니다 (dataset not found): {path}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise OnpremBotError(f"{path}: UTF-8이 아닙니다 (not UTF-8)") from None
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -29,11 +33,19 @@ def read_dataset(path: Path) -> list[dict[str, str]]:
             raise OnpremBotError(f"{path}:{n}: JSON 형식 오류 (invalid JSON: {exc.msg})") from None
         if not isinstance(row, dict) or not str(row.get("question", "")).strip():
             raise OnpremBotError(f"{path}:{n}: question이 없습니다 (missing 'question')")
+        rows.append((n, row))
+    if not rows:
+        raise OnpremBotError(f"평가 파일이 비어 있습니다 (empty dataset): {path}")
+    return rows
+
+
+def read_dataset(path: Path) -> list[dict[str, str]]:
+    """Rows of a JSONL dataset; each needs ``question`` and at least one of GOLD_KEYS."""
+    rows = []
+    for n, row in read_questions(path):
         if not any(row.get(k) for k in GOLD_KEYS):
             raise OnpremBotError(f"{path}:{n}: 정답 정보가 없습니다 (need one of {', '.join(GOLD_KEYS)})")
         rows.append(row)
-    if not rows:
-        raise OnpremBotError(f"평가 파일이 비어 있습니다 (empty dataset): {path}")
     return rows
 
 

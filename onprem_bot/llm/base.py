@@ -14,6 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from onprem_bot.errors import OnpremBotError
 
@@ -105,6 +106,16 @@ def _held_back(text: str, stops: Sequence[str]) -> int:
                 hold = k
                 break
     return hold
+
+
+def choice_piece(choice: dict[str, Any], stats: StreamStats) -> str | None:
+    """The text of one OpenAI-style streamed choice (completion ``text`` or chat ``delta``); notes a length stop."""
+    piece = choice.get("text")
+    if piece is None:
+        piece = (choice.get("delta") or {}).get("content")
+    if choice.get("finish_reason") == "length":
+        stats.finish = "length"
+    return piece
 
 
 def messages_to_text(messages: Sequence[Message]) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from onprem_bot.llm.base import LLM, LLMError, Prompt, StreamStats, messages_to_text
+from onprem_bot.llm.base import LLM, LLMError, Prompt, StreamStats, choice_piece, messages_to_text
 
 GGUF_MAGIC = b"GGUF"
 DOCTOR_HINT = "`onprem-bot doctor`로 확인하세요 (run `onprem-bot doctor`)"
@@ -206,12 +206,7 @@ class LlamaCppLLM(LLM):
                     text = prompt if isinstance(prompt, str) else messages_to_text(prompt)
                     chunks = llama.create_completion(text, **options)
                 for chunk in chunks:
-                    choice = chunk["choices"][0]
-                    piece = choice.get("text")
-                    if piece is None:
-                        piece = (choice.get("delta") or {}).get("content")
-                    if choice.get("finish_reason") == "length":
-                        stats.finish = "length"
+                    piece = choice_piece(chunk["choices"][0], stats)
                     if piece:
                         yield piece
             except ValueError as exc:  # e.g. the prompt is longer than the context

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from onprem_bot.llm.base import LLM, LLMError, Prompt, StreamStats, messages_to_text
+from onprem_bot.llm.base import LLM, LLMError, Prompt, StreamStats, choice_piece, messages_to_text
 
 COOL_DOWN_S = 30.0
 CONNECT_TIMEOUT_S = 5.0
@@ -231,11 +231,7 @@ class RemoteLLM(LLM):
             if "error" in event:
                 raise LLMError(f"LLM 서버 오류 (server error): {event['error']}")
             for choice in event.get("choices") or ():
-                piece = choice.get("text")
-                if piece is None:
-                    piece = (choice.get("delta") or {}).get("content")
-                if choice.get("finish_reason") == "length":
-                    stats.finish = "length"
+                piece = choice_piece(choice, stats)
                 if piece:
                     yield piece
 
