@@ -200,6 +200,24 @@ def test_expand_avoids_under_analysed_key_variants(analyzer: KoreanAnalyzer) -> 
     assert d.expand(["정리", "서류"], analyzer) == ["정리", "서류"]
 
 
+def test_key_whose_start_the_analyser_drops_is_matched_on_the_question_text(analyzer: KoreanAnalyzer) -> None:
+    # Mecab reads 재계약 as 재 (a prefix, dropped) + 계약: as a token key it would fire on every 계약
+    d = SynonymDictionary({"재계약": ("계약갱신",), "무면허": ("무면허운전",)})
+    for question in ("전세 계약 기간이 어떻게 되나요", "면허 정지 기간"):
+        tokens = analyzer.tokens(question)
+        assert d.expand(tokens, analyzer, question) == tokens
+    question = "재계약 요구하는 권리 몇 번까지 쓸 수 있어요?"
+    tokens = analyzer.tokens(question)
+    assert "갱신" in d.expand(tokens, analyzer, question)
+    assert "갱신" in d.expand(analyzer.tokens("재 계약"), analyzer, "재 계약")  # spaces do not matter
+    assert d.expand(tokens, analyzer) == tokens  # without the question's text such a key cannot be found
+
+
+def test_packaged_keys_do_not_fire_on_the_shorter_word(analyzer: KoreanAnalyzer, synonyms: SynonymDictionary) -> None:
+    question = "전세 계약을 1년으로 하면 기간이 어떻게 되나요?"
+    assert "갱신" not in synonyms.expand(analyzer.tokens(question), analyzer, question)
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path

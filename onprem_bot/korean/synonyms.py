@@ -15,7 +15,8 @@ from onprem_bot.korean.normalize import normalize
 PACKAGED_FILE = "synonyms.tsv"
 _CARRIER = "문제"  # a plain noun put after a key to analyse it as it appears mid-sentence
 
-# An analysed dictionary: first key token → [(key tokens, canonical tokens)], longest keys first.
+# An analysed dictionary: first key token → [(key tokens, canonical tokens)], longest keys first;
+# under the key "" the keys matched on the question's text (no spaces) → canonical tokens.
 _Index = dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]
 
 
@@ -57,7 +58,18 @@ def _key_variants(key: str, analyzer: KoreanAnalyzer) -> list[tuple[str, ...]]:
         if followed[-1:] == (_CARRIER,):
             variants.append(followed[:-1])
     unique = [v for i, v in enumerate(variants) if v and v not in variants[:i]]
-    return [v for v in unique if not any(len(o) > len(v) and _contains(o, v) for o in unique)]
+    kept = [v for v in unique if not any(len(o) > len(v) and _contains(o, v) for o in unique)]
+    return [v for v in kept if not _lost_prefix(v, key)]
+
+
+def _lost_prefix(variant: tuple[str, ...], key: str) -> bool:
+    """Whether the analyser kept only the end of ``key`` (``재계약`` → ``계약``, ``무면허`` → ``면허``).
+
+    Such a variant would fire on every question with the shorter, far commoner word; the key is
+    matched on the question's text instead (see :meth:`SynonymDictionary.expand`).
+    """
+    compact = key.replace(" ", "")
+    return len(variant) == 1 and len(variant[0]) < len(compact) and compact.endswith(variant[0])
 
 
 def _read_entries(source: str, text: str) -> dict[str, tuple[str, ...]]:
@@ -128,33 +140,42 @@ class SynonymDictionary:
                 for token in analyzer.tokens(value):
                     if token not in canonical:
                         canonical.append(token)
-            for key_tokens in _key_variants(key, analyzer):  # none when the key is only stopwords
+            variants = _key_variants(key, analyzer)  # none when the key is only stopwords
+            for key_tokens in variants:
                 index.setdefault(key_tokens[0], []).append((key_tokens, tuple(canonical)))
+            if not variants and analyzer.tokens(key):  # the analyser loses its start: match the text
+                index.setdefault("", []).append(((key.replace(" ", ""),), tuple(canonical)))
         for candidates in index.values():
             candidates.sort(key=lambda item: -len(item[0]))
         self._indexes[analyzer] = index
         return index
 
-    def expand(self, tokens: list[str], analyzer: KoreanAnalyzer) -> list[str]:
+    def expand(self, tokens: list[str], analyzer: KoreanAnalyzer, text: str = "") -> list[str]:
         """``tokens`` followed by the tokens of the legal terms of every colloquial key found in them.
 
-        A key is found when its analyser tokens occur consecutively in ``tokens``. Added tokens are
-        not repeated and tokens already in the query are not added again.
+        A key is found when its analyser tokens occur consecutively in ``tokens``. A key whose start
+        the analyser drops (``재계약`` is read as ``계약``) is found only in ``text``, the question
+        itself (spaces ignored), so that it does not fire on the shorter word. Added tokens are not
+        repeated and tokens already in the query are not added again.
         """
         index = self._index(analyzer)
         present = set(tokens)
         added: list[str] = []
+
+        def add(canonical: tuple[str, ...]) -> None:
+            for c in canonical:
+                if c not in present:
+                    present.add(c)
+                    added.append(c)
+
         n = len(tokens)
         for i, token in enumerate(tokens):
-            candidates = index.get(token)
-            if not candidates:
-                continue
-            for key_tokens, canonical in candidates:
+            for key_tokens, canonical in index.get(token, ()) if token else ():
                 k = len(key_tokens)
-                if k > n - i or (k > 1 and tuple(tokens[i : i + k]) != key_tokens):
-                    continue
-                for c in canonical:
-                    if c not in present:
-                        present.add(c)
-                        added.append(c)
+                if k <= n - i and (k == 1 or tuple(tokens[i : i + k]) == key_tokens):
+                    add(canonical)
+        compact = normalize(text).replace(" ", "") if text else ""
+        for (raw,), canonical in index.get("", ()) if compact else ():
+            if raw in compact:
+                add(canonical)
         return tokens + added
