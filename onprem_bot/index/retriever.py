@@ -18,6 +18,7 @@ from onprem_bot.index.store import IndexMeta, IndexStore
 from onprem_bot.index.vectors import VectorIndex, gpu_available
 from onprem_bot.korean.normalize import normalize
 from onprem_bot.korean.query import detect_references
+from onprem_bot.korean.statute_style import statute_style
 from onprem_bot.types import Chunk, Hit
 
 MODES = ("hybrid", "bm25", "dense")
@@ -133,12 +134,14 @@ class HybridRetriever:
         self.warm_up()
         loaded = self._loaded
         assert loaded is not None
-        tokens = self.analyzer.tokens(text)
+        tokens = self.analyzer.tokens(
+            statute_style(text)
+        )  # BM25 sees 1주, 1일, 이내 where people wrote 일주일, 하루, 언제까지
         refs = detect_references(text, loaded.titles)
         if not tokens and not refs.articles:
             raise QueryError("검색할 단어가 없습니다 (no searchable words in the question)")
         n = self.settings.candidates
-        bm25_all = loaded.bm25.scores(self.synonyms.expand(tokens, self.analyzer))
+        bm25_all = loaded.bm25.scores(self.synonyms.expand(tokens, self.analyzer, text))
         bm25_top = dict(top_k(bm25_all, n)) if mode != "dense" else {}
         if not _HANGUL.search(text) and not bm25_top and not refs.articles:
             raise QueryError("한국어로 질문해 주세요 (ask in Korean: no document contains these words)")
