@@ -85,7 +85,7 @@ _RE_DIGIT_MONTHS = re.compile(r"(?<![\d.,])(\d+)\s?달" + _AFTER)
 # A question about a deadline. Statutes state one as "N일 이내에" or by its 기일 (지급기일, 기일을 연장);
 # 기한 is left out on purpose: in 민법 it is the term of art for a time condition (기한의 도래).
 _RE_DEADLINE = re.compile(_BEFORE + r"(?:언제까지|(?:며칠|몇\s?일)\s?(?:안에|이내에?|내에|내로))" + _AFTER)
-DEADLINE_TERMS = "기일 이내"
+DEADLINE_TERMS = "기일 이내에"  # as statutes write it: Mecab reads a bare 이내 before a verb as an adverb
 
 
 def _number(word: str) -> int:
@@ -101,7 +101,7 @@ def _native(m: re.Match[str]) -> str:
 def statute_style(text: str) -> str:
     """``text`` with its colloquial quantities (:func:`statute_quantities`) and deadline questions in statute form.
 
-    ``언제까지`` and ``며칠 안에`` become ``기일 이내``: "퇴사하면 밀린 월급은 언제까지 줘야 해요?" then
+    ``언제까지`` and ``며칠 안에`` become ``기일 이내에``: "퇴사하면 밀린 월급은 언제까지 줘야 해요?" then
     shares ``이내`` and ``기일`` with "14일 이내에 … 지급하여야 한다. 다만, … 기일을 연장할 수 있다".
     """
     return _RE_DEADLINE.sub(DEADLINE_TERMS, statute_quantities(text))
