@@ -66,6 +66,7 @@ def build_app(settings: Settings) -> App:
     from onprem_bot.checker import Checker
     from onprem_bot.embed.cache import CachedEmbedder
     from onprem_bot.faq.matcher import FaqMatcher
+    from onprem_bot.faq.scorer import DEFAULT_SCORER, load_scorer
     from onprem_bot.faq.service import FaqService
     from onprem_bot.faq.store import FaqStore, ensure_seeded
     from onprem_bot.index.builder import IndexBuilder
@@ -99,7 +100,13 @@ def build_app(settings: Settings) -> App:
     if seed.is_file():
         ensure_seeded(faq_store, seed)
     cfg = settings.faq
-    matcher = FaqMatcher(analyzer, cached, cfg.threshold, cfg.margin, cfg.lexical_weight, cfg.check_conflicts)
+    scorer = None
+    if cfg.learned:
+        faq_embedder_name = cached.name if cfg.lexical_weight < 1 else "none"
+        scorer = load_scorer(cfg.scorer_file or DEFAULT_SCORER, faq_embedder_name, cfg.lexical_weight)
+    matcher = FaqMatcher(
+        analyzer, cached, cfg.threshold, cfg.margin, cfg.lexical_weight, cfg.check_conflicts, scorer=scorer
+    )
     faq = FaqService(faq_store, matcher)
     llm = make_llm(settings.llm, ROOT)  # nothing is loaded until the first question
     checker = Checker(analyzer, second_opinion=second_opinion(llm) if settings.answer.second_opinion else None)

@@ -126,6 +126,11 @@ class FaqSettings:
     placing a stronger embedder (KR-SBERT) and copy the chosen values into ``[faq]``."""
     check_conflicts: bool = True
     """Refuse a match whose numbers or key content words differ from the entry's."""
+    learned: bool = True
+    """Decide with the learned scorer (``scorer_file``) when it was fitted for this embedder and
+    lexical weight; otherwise, and when False, the threshold/margin rule decides."""
+    scorer_file: Path | None = None
+    """Default: the scorer shipped for the embedded USE embedder (``faq calibrate --write`` makes one)."""
     seed_file: Path | None = None
     """Imported on first run; default: faq/seed.csv of the installation."""
 

@@ -25,8 +25,13 @@ class _Entry:
     alternatives: tuple[str, ...] = ()
 
 
-def run_faq_benchmark(corpus: Path, entries: int, probes: int, analyzer: Any, embedder: Any) -> dict[str, Any]:
-    """Build a matcher over ``entries`` questions and time ``probes`` matches."""
+def run_faq_benchmark(
+    corpus: Path, entries: int, probes: int, analyzer: Any, embedder: Any, like: FaqMatcher | None = None
+) -> dict[str, Any]:
+    """Build a matcher over ``entries`` questions and time ``probes`` matches.
+
+    ``like`` is the installation's matcher: its weight, rule and learned scorer are used.
+    """
     sentences = statute_sentences(corpus)
     rng = random.Random(0)
     picked = [s[:60].rstrip(" ,.") + "인가요?" for s in rng.sample(sentences, min(entries, len(sentences)))]
@@ -35,7 +40,12 @@ def run_faq_benchmark(corpus: Path, entries: int, probes: int, analyzer: Any, em
         picked.append(f"{a[:30]} {b[:30]}인가요?")
     faq = [_Entry(i, q, "답변") for i, q in enumerate(dict.fromkeys(picked))]
     started = time.perf_counter()
-    matcher = FaqMatcher(analyzer, embedder)
+    if like is None:
+        matcher = FaqMatcher(analyzer, embedder)
+    else:
+        matcher = FaqMatcher(
+            analyzer, embedder, like.threshold, like.margin, like.lexical_weight, like.check_conflicts, like.scorer
+        )
     matcher.build(faq)
     build_s = time.perf_counter() - started
     queries = [e.question.replace("는 ", " ").replace("인가요?", "이에요?") for e in rng.sample(faq, probes // 2)]
@@ -53,4 +63,5 @@ def run_faq_benchmark(corpus: Path, entries: int, probes: int, analyzer: Any, em
         "match_p50_ms": round(percentile(times, 50), 2),
         "match_p95_ms": round(percentile(times, 95), 2),
         "embedder": getattr(embedder, "name", None),
+        "learned_scorer": matcher.scorer is not None,
     }

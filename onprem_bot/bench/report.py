@@ -242,7 +242,10 @@ def run_bench_report(
 
     from onprem_bot.bench.faq import run_faq_benchmark
 
-    repeated("faq", lambda: run_faq_benchmark(corpus, faq_entries, faq_probes, app.analyzer, app.faq_embedder))
+    repeated(
+        "faq",
+        lambda: run_faq_benchmark(corpus, faq_entries, faq_probes, app.analyzer, app.faq_embedder, app.faq.matcher),
+    )
 
     from onprem_bot.bench.retrieval import run_benchmark
 

@@ -122,6 +122,8 @@ def faq_match(ctx: click.Context, question: str, as_json: bool) -> None:
         click.echo(f"일치 #{result.id} (score {result.score:.3f}): {result.question}\n{result.answer}")
     else:
         click.echo(f"일치 없음 (score {result.score:.3f}, {result.reason})")
+    if result.confidence is not None:
+        click.echo(f"판정기 확률 (confidence): {result.confidence:.3f}")
     if result.runner_up_id is not None:
         click.echo(f"차순위 #{result.runner_up_id} ({result.runner_up_score:.3f}): {result.runner_up_question}")
 
@@ -130,20 +132,46 @@ def faq_match(ctx: click.Context, question: str, as_json: bool) -> None:
 @click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DATA, show_default=True)
 @click.option("--max-false", type=click.FloatRange(0, 1), default=0.02, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--weights", default="0.3,0.5,0.7,1.0", show_default=True, help="시험할 lexical_weight 값들 (comma-separated)"
+)
+@click.option(
+    "--write",
+    "write",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="학습된 판정기를 이 파일에 저장 (write the learned scorer; point [faq] scorer_file at it)",
+)
 @click.option("--json", "as_json", is_flag=True, help="곡선 전체를 JSON으로 (the whole curve)")
 @click.pass_context
-def faq_calibrate(ctx: click.Context, data: Path, max_false: float, seed: int, as_json: bool) -> None:
+def faq_calibrate(
+    ctx: click.Context, data: Path, max_false: float, seed: int, weights: str, write: Path | None, as_json: bool
+) -> None:
     """실데이터로 임계값을 정합니다: paraKQC, Question_pair, 국립국어원 FAQ, ChatbotData."""
     from onprem_bot.errors import OnpremBotError
     from onprem_bot.eval.faq_data import build_calibration_set, summary
     from onprem_bot.faq.calibrate import calibrate
+    from onprem_bot.faq.scorer import save_scorer
 
     if not data.is_dir():
         raise OnpremBotError(f"보정 데이터 폴더가 없습니다 (calibration data not found): {data}")
+    try:
+        grid = tuple(float(w) for w in weights.split(","))
+    except ValueError:
+        raise OnpremBotError(f"--weights={weights}: 0..1 사이 숫자를 쉼표로 (e.g. 0.3,0.5)") from None
+    if not grid or any(not 0 <= w <= 1 for w in grid):
+        raise OnpremBotError(f"--weights={weights}: 값은 0..1 범위여야 합니다 (must be in 0..1)")
     app = app_of(ctx)
     cal = build_calibration_set(data, seed=seed)
-    report = calibrate(app.analyzer, app.faq_embedder, cal, max_false, progress=lambda m: click.echo(m, err=True))
+    report = calibrate(app.analyzer, app.faq_embedder, cal, max_false, grid, progress=lambda m: click.echo(m, err=True))
     report["data"] = summary(cal)
+    learned: dict[str, Any] | None = report["learned"]
+    if learned is not None:
+        scorer = learned.pop("scorer")
+        learned["scorer"] = scorer.to_json()
+        if write is not None:
+            save_scorer(scorer, write)
+            learned["written_to"] = str(write)
     if as_json:
         print_json(report)
         return
@@ -151,23 +179,40 @@ def faq_calibrate(ctx: click.Context, data: Path, max_false: float, seed: int, a
     chosen: dict[str, Any] | None = report["chosen"]
     if chosen is None:
         click.echo(f"거짓 일치 {max_false:.0%} 이하를 만족하는 설정이 없습니다 (no setting meets the limit)")
+    else:
+        click.echo(
+            "threshold  margin  recall  wrong  false_near  false_off   (lexical_weight="
+            + str(chosen["lexical_weight"])
+            + ", tune)"
+        )
+        for row in report["curves"][str(chosen["lexical_weight"])][::5]:
+            click.echo(
+                f"{row['threshold']:>9.2f} {row['margin']:>7.2f} {row['recall']:>7.3f} {row['wrong_entry']:>6.3f}"
+                f" {row['false_near_miss']:>11.3f} {row['false_off_topic']:>10.3f}"
+            )
+        click.echo(
+            f"규칙 선택 (rule chosen): threshold={chosen['threshold']} margin={chosen['margin']} "
+            f"lexical_weight={chosen['lexical_weight']}"
+        )
+        _rates_line("tune", chosen["tune"])
+        _rates_line("heldout", chosen["heldout"])
+    if learned is None:
+        click.echo("학습된 판정기: 한도를 만족하는 설정이 없습니다 (learned scorer: nothing meets the limit)")
         return
     click.echo(
-        "threshold  margin  recall  wrong  false_near  false_off   (lexical_weight="
-        + str(chosen["lexical_weight"])
-        + ", tune)"
+        f"학습된 판정기 (learned scorer): probability >= {learned['threshold']:.4f}, margin {learned['margin']}, "
+        f"lexical_weight={learned['lexical_weight']}"
     )
-    for row in report["curves"][str(chosen["lexical_weight"])][::5]:
-        click.echo(
-            f"{row['threshold']:>9.2f} {row['margin']:>7.2f} {row['recall']:>7.3f} {row['wrong_entry']:>6.3f}"
-            f" {row['false_near_miss']:>11.3f} {row['false_off_topic']:>10.3f}"
-        )
+    _rates_line("tune*", learned["tune_cross_fitted"])
+    _rates_line("heldout", learned["heldout"])
+    for source, row in learned["heldout_by_source"].items():
+        click.echo(f"    {source:<22} " + "  ".join(f"{k} {v}" for k, v in row.items()))
+    if write is not None:
+        click.echo(f"저장됨 (written): {write}  → [faq] scorer_file")
+
+
+def _rates_line(split: str, r: dict[str, float]) -> None:
     click.echo(
-        f"선택 (chosen): threshold={chosen['threshold']} margin={chosen['margin']} lexical_weight={chosen['lexical_weight']}"
+        f"  {split:<8} recall {r['recall']:.3f}  wrong {r['wrong_entry']:.3f}  "
+        f"false near-miss {r['false_near_miss']:.3f}  false off-topic {r['false_off_topic']:.3f}"
     )
-    for split in ("tune", "heldout"):
-        r = chosen[split]
-        click.echo(
-            f"  {split:<8} recall {r['recall']:.3f}  wrong {r['wrong_entry']:.3f}  "
-            f"false near-miss {r['false_near_miss']:.3f}  false off-topic {r['false_off_topic']:.3f}"
-        )

@@ -159,7 +159,7 @@ def bench_faq(ctx: click.Context, entries: int, probes: int, corpus: Path | None
 
     app = app_of(ctx)
     corpus = corpus or Path(__file__).resolve().parents[2] / "corpus"
-    report = run_faq_benchmark(corpus, entries, probes, app.analyzer, app.faq_embedder)
+    report = run_faq_benchmark(corpus, entries, probes, app.analyzer, app.faq_embedder, app.faq.matcher)
     if as_json:
         print_json(report)
     else:

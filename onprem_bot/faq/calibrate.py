@@ -1,10 +1,12 @@
-"""Calibrating the FAQ threshold, margin and lexical weight on labelled questions.
+"""Calibrating the FAQ matcher on labelled questions: the rule's settings and the learned scorer.
 
-Each probe is scored once per lexical weight (top-2 candidates); the decision rule
-(:func:`onprem_bot.faq.matcher.decide`) is then replayed for every threshold and margin.
-The chosen setting maximises paraphrase recall on the *tune* split subject to at most
-``max_false`` false matches on near-miss and on off-topic probes (and wrong-entry matches);
-it is reported on the *held-out* split, which took no part in the choice.
+Each probe is scored once per lexical weight (top candidates, with the scorer's features); the
+rule (:func:`onprem_bot.faq.matcher.decide`) is then replayed for every threshold and margin, and
+a :class:`~onprem_bot.faq.scorer.LinearScorer` is fitted on the tune probes. Both choices
+maximise paraphrase recall on the *tune* split subject to at most ``max_false`` false matches on
+near-miss and on off-topic probes (and wrong-entry matches) and are reported on the *held-out*
+split, which took no part in them. The scorer's threshold is chosen on cross-fitted
+probabilities (each tune probe scored by a model fitted without its entry).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from onprem_bot.faq.matcher import FaqMatcher, decide, exact_key
+from onprem_bot.faq.features import FEATURES
+from onprem_bot.faq.matcher import FaqMatcher, exact_key
+from onprem_bot.faq.scorer import LinearScorer, cross_fitted, train
 
 THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.01))
 MARGINS = (0.0, 0.02, 0.05, 0.08, 0.12)
+LEARNED_MARGINS = (0.0, 0.02, 0.05)
 WEIGHTS = (0.3, 0.5, 0.7, 1.0)
 
 
@@ -32,7 +37,7 @@ class _Entry:
 
 @dataclass(frozen=True)
 class Scored:
-    """One probe's top candidates (what the decision rule needs)."""
+    """One probe's top candidates (what the decision rules need)."""
 
     gold: Any
     kind: str
@@ -41,14 +46,16 @@ class Scored:
     score: float
     runner_up: float
     conflicts: tuple[str, ...]
+    source: str = ""
+    features: np.ndarray | None = None
 
 
 def score_probes(matcher: FaqMatcher, probes: Sequence[Any]) -> list[Scored]:
-    """Top-2 candidates for every probe under the matcher's current lexical weight."""
+    """Top candidates of every probe under the matcher's lexical weight, with the scorer's features."""
     out = []
     for p in probes:
         exact = matcher._exact.get(exact_key(p.text))
-        cands = matcher.candidates(p.text, n=2)
+        cands = matcher.candidates(p.text, n=2, features=True)
         top = cands[0] if cands else None
         out.append(
             Scored(
@@ -59,35 +66,123 @@ def score_probes(matcher: FaqMatcher, probes: Sequence[Any]) -> list[Scored]:
                 top.score if top else 0.0,
                 cands[1].score if len(cands) > 1 else 0.0,
                 top.conflicts if top else (),
+                getattr(p, "source", ""),
+                top.features if top else None,
             )
         )
     return out
 
 
+class _Table:
+    """The scored probes as arrays, so that a decision rule is replayed for many settings at once."""
+
+    def __init__(self, scored: Sequence[Scored]) -> None:
+        self.kind = np.array([s.kind for s in scored])
+        self.source = np.array([s.source for s in scored])
+        self.exact = np.array([s.exact is not None for s in scored])
+        self.right = np.array([s.kind == "paraphrase" and s.top == s.gold for s in scored])
+        self.exact_right = np.array([s.exact is not None and s.exact == s.gold for s in scored])
+        self.score = np.array([s.score for s in scored])
+        self.margin = self.score - np.array([s.runner_up for s in scored])
+        self.conflict = np.array([bool(s.conflicts) for s in scored])
+        self.number = np.array([any(c.startswith("number") for c in s.conflicts) for s in scored])
+
+    def rates(self, hit: np.ndarray) -> dict[str, float]:
+        """Recall, wrong-entry and false-match rates when the top candidate is taken where ``hit``."""
+        para = self.kind == "paraphrase"
+        matched_right = np.where(self.exact, self.exact_right, hit & self.right)
+        matched_wrong = np.where(self.exact, ~self.exact_right, hit & ~self.right)
+        n_para = max(int(para.sum()), 1)
+        out = {
+            "recall": float((matched_right & para).sum()) / n_para,
+            "wrong_entry": float((matched_wrong & para).sum()) / n_para,
+        }
+        for kind, name in (("near_miss", "false_near_miss"), ("off_topic", "false_off_topic")):
+            mask = self.kind == kind
+            out[name] = float(((self.exact | hit) & mask).sum()) / max(int(mask.sum()), 1)
+        return out
+
+    def by_source(self, hit: np.ndarray) -> dict[str, dict[str, float | int]]:
+        """Per source: paraphrase recall and right-entry-first rate, or the false-match rate."""
+        out: dict[str, dict[str, float | int]] = {}
+        for source in sorted(set(self.source.tolist())):
+            mask = self.source == source
+            para = mask & (self.kind == "paraphrase")
+            if para.any():
+                got = np.where(self.exact, self.exact_right, hit & self.right)
+                out[source] = {
+                    "paraphrases": int(para.sum()),
+                    "recall": round(float(got[para].mean()), 4),
+                    "top1_right": round(float((self.right | self.exact_right)[para].mean()), 4),
+                }
+            else:
+                out[source] = {
+                    "negatives": int(mask.sum()),
+                    "false_match": round(float((self.exact | hit)[mask].mean()), 4),
+                }
+        return out
+
+    def rule(self, threshold: float, margin: float, conflicts: bool = True) -> np.ndarray:
+        """Where the threshold/margin rule takes the top candidate."""
+        hit = (self.score >= threshold) & (self.margin >= margin)
+        return hit & ~self.conflict if conflicts else hit
+
+    def learned(self, probability: np.ndarray, threshold: float, margin: float) -> np.ndarray:
+        """Where the learned rule takes the top candidate."""
+        return (probability >= threshold) & (self.margin >= margin) & ~self.number
+
+
 def rates(scored: Sequence[Scored], threshold: float, margin: float, conflicts: bool = True) -> dict[str, float]:
-    """Recall on paraphrases, wrong-entry rate, and false-match rates on near-miss/off-topic."""
-    hits = {"paraphrase": 0, "wrong": 0, "near_miss": 0, "off_topic": 0}
-    totals = {"paraphrase": 0, "near_miss": 0, "off_topic": 0}
-    for s in scored:
-        totals[s.kind] = totals.get(s.kind, 0) + 1
-        if s.exact is not None:
-            matched: Any = s.exact
-        elif decide(s.score, s.runner_up, s.conflicts if conflicts else (), threshold, margin) == "score":
-            matched = s.top
-        else:
-            matched = None
-        if matched is None:
-            continue
-        if s.kind == "paraphrase":
-            hits["paraphrase" if matched == s.gold else "wrong"] += 1
-        else:
-            hits[s.kind] = hits.get(s.kind, 0) + 1
-    para = max(totals["paraphrase"], 1)
+    """Recall on paraphrases, wrong-entry rate, and false-match rates on near-miss/off-topic (the rule)."""
+    table = _Table(scored)
+    return table.rates(table.rule(threshold, margin, conflicts))
+
+
+def fit_scorer(
+    tune: Sequence[Scored], heldout: Sequence[Scored], embedder: str, lexical_weight: float, max_false: float
+) -> dict[str, Any] | None:
+    """Fit the learned scorer on ``tune``; its threshold/margin from cross-fitted probabilities."""
+    rows = [s for s in tune if s.features is not None and s.exact is None]
+    if len(rows) < 20 or len({s.top == s.gold for s in rows}) < 2:
+        return None
+    x = np.vstack([s.features for s in rows if s.features is not None])
+    y = np.array([float(s.kind == "paraphrase" and s.top == s.gold) for s in rows])
+    groups = [s.gold if s.gold is not None else s.top for s in rows]
+    oof = cross_fitted(x, y, groups)
+    table = _Table(tune)
+    probability = np.ones(len(tune))  # exact matches never reach the scorer
+    probability[[i for i, s in enumerate(tune) if s.features is not None and s.exact is None]] = oof
+    best: tuple[float, float, dict[str, float]] | None = None
+    for threshold in np.unique(np.round(np.quantile(oof, np.linspace(0, 1, 1001)), 4)):
+        for margin in LEARNED_MARGINS:
+            r = table.rates(table.learned(probability, float(threshold), margin))
+            if _safe(r, max_false) and (best is None or r["recall"] > best[2]["recall"]):
+                best = (float(threshold), margin, r)
+    if best is None:
+        return None
+    mean, scale, weights, bias = train(x, y)
+    scorer = LinearScorer(
+        FEATURES,
+        tuple(mean.tolist()),
+        tuple(scale.tolist()),
+        tuple(weights.tolist()),
+        bias,
+        best[0],
+        best[1],
+        embedder,
+        lexical_weight,
+    )
+    held = _Table(heldout)
+    held_probability = np.array([scorer.probability(s.features) if s.features is not None else 0.0 for s in heldout])
+    hit = held.learned(held_probability, scorer.threshold, scorer.margin)
     return {
-        "recall": hits["paraphrase"] / para,
-        "wrong_entry": hits["wrong"] / para,
-        "false_near_miss": hits["near_miss"] / max(totals["near_miss"], 1),
-        "false_off_topic": hits["off_topic"] / max(totals["off_topic"], 1),
+        "scorer": scorer,
+        "lexical_weight": lexical_weight,
+        "threshold": scorer.threshold,
+        "margin": scorer.margin,
+        "tune_cross_fitted": best[2],
+        "heldout": held.rates(hit),
+        "heldout_by_source": held.by_source(hit),
     }
 
 
@@ -99,33 +194,43 @@ def calibrate(
     weights: Sequence[float] = WEIGHTS,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
-    """Sweep weights × thresholds × margins on ``data.tune``; report the choice on ``data.heldout``."""
+    """Sweep weights × thresholds × margins on ``data.tune`` and fit the scorer; report on ``data.heldout``."""
     entries = [_Entry(c.id, c.question, tuple(c.alternatives)) for c in data.faq]
     best: dict[str, Any] | None = None
+    learned: dict[str, Any] | None = None
     curves: dict[str, list[dict[str, float]]] = {}
+    name = str(getattr(embedder, "name", type(embedder).__name__))
     for weight in weights:
         progress(f"lexical_weight={weight}")
         matcher = FaqMatcher(analyzer, embedder if weight < 1 else None, lexical_weight=weight)
         matcher.build(entries)
         tune = score_probes(matcher, data.tune)
         heldout = score_probes(matcher, data.heldout)
+        table, held = _Table(tune), _Table(heldout)
         curve = []
         for threshold in THRESHOLDS:
-            per_margin = [(m, rates(tune, threshold, m)) for m in MARGINS]
+            per_margin = [(m, table.rates(table.rule(threshold, m))) for m in MARGINS]
             ok = [(m, r) for m, r in per_margin if _safe(r, max_false)]
             margin, r = max(ok, key=lambda mr: mr[1]["recall"]) if ok else min(per_margin, key=lambda mr: _false(mr[1]))
             curve.append({"threshold": threshold, "margin": margin, **{k: round(v, 4) for k, v in r.items()}})
             if _safe(r, max_false) and (best is None or r["recall"] > best["tune"]["recall"]):
+                hit = held.rule(threshold, margin)
                 best = {
                     "lexical_weight": weight,
                     "threshold": threshold,
                     "margin": margin,
                     "tune": r,
-                    "heldout": rates(heldout, threshold, margin),
-                    "heldout_without_conflict_check": rates(heldout, threshold, margin, conflicts=False),
+                    "heldout": held.rates(hit),
+                    "heldout_without_conflict_check": held.rates(held.rule(threshold, margin, conflicts=False)),
+                    "heldout_by_source": held.by_source(hit),
                 }
         curves[str(weight)] = curve
-    return {"chosen": best, "max_false": max_false, "curves": curves}
+        fitted = fit_scorer(tune, heldout, name if weight < 1 else "none", weight, max_false)
+        if fitted and (
+            learned is None or fitted["tune_cross_fitted"]["recall"] > learned["tune_cross_fitted"]["recall"]
+        ):
+            learned = fitted
+    return {"chosen": best, "learned": learned, "max_false": max_false, "curves": curves}
 
 
 def _false(r: dict[str, float]) -> float:

@@ -10,6 +10,11 @@ The combined score of a key (a question or an alternative) is
 ``lexical_weight * lexical + (1 - lexical_weight) * dense`` where *lexical* is the cosine of
 TF-IDF vectors over Mecab morphemes (IDF from the FAQ keys, Lucene-style) and *dense* the cosine
 of sentence embeddings; an entry scores its best key.
+
+With a fitted :class:`~onprem_bot.faq.scorer.LinearScorer` (``faq calibrate --write``) the
+decision is learned instead: a match needs the scorer's probability (over the features of
+:mod:`onprem_bot.faq.features`, which include the swapped-word and margin signals) to reach the
+scorer's threshold, the combined-score margin to reach its margin, and no different number.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from onprem_bot.faq.features import Side, Text, analyse, pair_features
+from onprem_bot.faq.scorer import LinearScorer
 from onprem_bot.korean.normalize import normalize
 
 
@@ -53,6 +60,8 @@ class Candidate:
     lexical: float
     dense: float
     conflicts: tuple[str, ...] = ()
+    features: np.ndarray | None = None
+    """The scorer's features (for the best candidate, when asked for)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ class FaqMatch:
     runner_up_score: float = 0.0
     reason: str = ""
     matched_key: str | None = None
+    confidence: float | None = None
+    """The learned scorer's probability that the best entry is right (None under the rule)."""
 
     def as_json(self) -> dict[str, Any]:
         """The DESIGN.md contract plus the runner-up and the reason."""
@@ -85,8 +96,12 @@ class FaqMatch:
             },
             "reason": self.reason,
             "matched_key": self.matched_key,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
         }
 
+
+RIVALS = 10
+"""Candidates the margin features compare the best one with."""
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -107,6 +122,7 @@ class FaqMatcher:
         margin: float = 0.05,
         lexical_weight: float = 0.5,
         check_conflicts: bool = True,
+        scorer: LinearScorer | None = None,
     ) -> None:
         if not 0 <= lexical_weight <= 1:
             raise ValueError(f"lexical_weight={lexical_weight}: must be in 0..1")
@@ -118,15 +134,19 @@ class FaqMatcher:
         self.margin = margin
         self.lexical_weight = lexical_weight
         self.check_conflicts = check_conflicts
+        self.scorer = scorer
         self._entries: dict[Any, EntryLike] = {}
         self._keys: list[tuple[Any, str]] = []
         self._exact: dict[str, Any] = {}
         self._idf: dict[str, float] = {}
         self._key_vectors: list[dict[str, float]] = []
-        self._key_tokens: list[set[str]] = []
+        self._key_tokens: list[frozenset[str]] = []
+        self._key_texts: list[Text] = []
+        self._entry_words: dict[Any, tuple[frozenset[str], frozenset[str]]] = {}
         self._postings: dict[str, list[int]] = {}
         self._dense: np.ndarray | None = None
         self._rare = 0.0
+        self._unseen = 1.0
 
     def build(self, entries: Sequence[EntryLike]) -> None:
         """Index the questions and alternatives of ``entries``."""
@@ -135,12 +155,20 @@ class FaqMatcher:
         self._exact = {}
         for entry_id, key in self._keys:
             self._exact.setdefault(exact_key(key), entry_id)
-        tokens = self.analyzer.tokens_many(k for _, k in self._keys)
+        self._key_texts = [analyse(self.analyzer, k) for _, k in self._keys]
+        tokens = [list(t.tokens) for t in self._key_texts]
+        words: dict[Any, tuple[set[str], set[str]]] = {}
+        for (entry_id, _), text in zip(self._keys, self._key_texts, strict=True):
+            toks, nouns = words.setdefault(entry_id, (set(), set()))
+            toks.update(text.tokens)
+            nouns.update(text.nouns)
+        self._entry_words = {e: (frozenset(t), frozenset(n)) for e, (t, n) in words.items()}
         n = len(tokens)
         df = Counter(t for toks in tokens for t in set(toks))
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._rare = float(np.median(list(self._idf.values()))) if self._idf else 0.0
-        self._key_tokens = [set(t) for t in tokens]
+        self._unseen = max(self._idf.values(), default=1.0)
+        self._key_tokens = [t.token_set for t in self._key_texts]
         self._key_vectors = [self._tfidf(t) for t in tokens]
         self._postings = {}
         for i, vec in enumerate(self._key_vectors):
@@ -155,12 +183,15 @@ class FaqMatcher:
         """How many entries are indexed."""
         return len(self._entries)
 
-    def candidates(self, question: str, n: int = 2) -> list[Candidate]:
-        """The best ``n`` entries for ``question`` (each with its best key), best first."""
+    def candidates(self, question: str, n: int = 2, features: bool = False) -> list[Candidate]:
+        """The best ``n`` entries for ``question`` (each with its best key), best first.
+
+        With ``features`` (or a scorer) the first candidate carries the scorer's features.
+        """
         if not self._keys:
             return []
-        tokens = self.analyzer.tokens(question)
-        qvec = self._tfidf(tokens)
+        query = analyse(self.analyzer, question)
+        qvec = self._tfidf(query.tokens)
         lexical = np.zeros(len(self._keys), dtype=np.float32)
         for t, w in qvec.items():
             for i in self._postings.get(t, ()):
@@ -169,20 +200,50 @@ class FaqMatcher:
         if self._dense is not None and self.embedder is not None:
             dense = self._dense @ self.embedder.embed_query(question).astype(np.float32)
         combined = self.lexical_weight * lexical + (1 - self.lexical_weight) * dense
+        want = max(n, RIVALS) if features or self.scorer is not None else n
         best: dict[Any, int] = {}
-        for i in np.argsort(-combined, kind="stable")[: max(50, 8 * n)]:
+        for i in np.argsort(-combined, kind="stable")[: max(50, 8 * want)]:
             entry_id = self._keys[i][0]
             if entry_id not in best:
                 best[entry_id] = int(i)
-            if len(best) >= n:
+            if len(best) >= want:
                 break
+        picked = list(best.values())
         out = []
-        for entry_id, i in best.items():
-            conflicts = self._conflicts(set(tokens), i) if self.check_conflicts else ()
+        for rank, i in enumerate(picked[:n]):
+            conflicts = self._conflicts(query.token_set, i) if self.check_conflicts else ()
+            vector = None
+            if rank == 0 and (features or self.scorer is not None):
+                vector = self._features(query, picked, lexical, dense, combined)
             out.append(
-                Candidate(entry_id, self._keys[i][1], float(combined[i]), float(lexical[i]), float(dense[i]), conflicts)
+                Candidate(
+                    self._keys[i][0],
+                    self._keys[i][1],
+                    float(combined[i]),
+                    float(lexical[i]),
+                    float(dense[i]),
+                    conflicts,
+                    vector,
+                )
             )
         return out
+
+    def _side(self, i: int, lexical: np.ndarray, dense: np.ndarray) -> Side:
+        tokens, nouns = self._entry_words[self._keys[i][0]]
+        return Side(self._key_texts[i], tokens, nouns, float(lexical[i]), float(dense[i]))
+
+    def _features(
+        self, query: Text, picked: list[int], lexical: np.ndarray, dense: np.ndarray, combined: np.ndarray
+    ) -> np.ndarray:
+        rivals = picked[1:]
+        others = (
+            max((float(combined[i]) for i in rivals), default=0.0),
+            max((float(dense[i]) for i in rivals), default=0.0),
+            max((float(lexical[i]) for i in rivals), default=0.0),
+        )
+        runner = self._side(rivals[0], lexical, dense) if rivals else None
+        top = self._side(picked[0], lexical, dense)
+        return pair_features(query, top, runner, others, self._idf, self._rare, self.lexical_weight, self._unseen)
 
     def match(self, question: str, threshold: float | None = None, margin: float | None = None) -> FaqMatch:
         """Decide whether ``question`` is one of the FAQ entries."""
@@ -200,7 +261,13 @@ class FaqMatcher:
         top = cands[0]
         second = cands[1] if len(cands) > 1 else None
         entry = self._entries[top.entry_id]
-        reason = decide(top.score, second.score if second else 0.0, top.conflicts, threshold, margin)
+        runner_up = second.score if second else 0.0
+        confidence = None
+        if self.scorer is not None and top.features is not None:
+            confidence = self.scorer.probability(top.features)
+            reason = decide_learned(confidence, top.score, runner_up, top.conflicts, self.scorer)
+        else:
+            reason = decide(top.score, runner_up, top.conflicts, threshold, margin)
         matched = reason == "score"
         return FaqMatch(
             matched,
@@ -210,9 +277,10 @@ class FaqMatcher:
             top.score,
             runner_up_id=second.entry_id if second else None,
             runner_up_question=self._entries[second.entry_id].question if second else None,
-            runner_up_score=second.score if second else 0.0,
+            runner_up_score=runner_up,
             reason=reason if matched else f"{reason}: {entry.question}",
             matched_key=top.key if matched else None,
+            confidence=confidence,
         )
 
     def _tfidf(self, tokens: Sequence[str]) -> dict[str, float]:
@@ -221,7 +289,7 @@ class FaqMatcher:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {t: v / norm for t, v in vec.items() if v > 0}
 
-    def _conflicts(self, query: set[str], i: int) -> tuple[str, ...]:
+    def _conflicts(self, query: frozenset[str], i: int) -> tuple[str, ...]:
         key = self._key_tokens[i]
         q_numbers = {t for t in query if any(ch.isdigit() for ch in t)}
         k_numbers = {t for t in key if any(ch.isdigit() for ch in t)}
@@ -236,6 +304,18 @@ class FaqMatcher:
         if q_only and k_only and shared:
             out.append("term: " + ",".join(sorted(q_only)) + " ≠ " + ",".join(sorted(k_only)))
         return tuple(out)
+
+
+def decide_learned(
+    confidence: float, score: float, runner_up: float, conflicts: Sequence[str], scorer: LinearScorer
+) -> str:
+    """The learned rule: probability, margin, and no different number (pure: calibration replays it)."""
+    numbers = [c for c in conflicts if c.startswith("number")]
+    if numbers:
+        return "conflict " + "; ".join(numbers)
+    if confidence < scorer.threshold:
+        return "low_confidence"
+    return decide(score, runner_up, (), 0.0, scorer.margin)
 
 
 def decide(score: float, runner_up: float, conflicts: Sequence[str], threshold: float, margin: float) -> str:

@@ -27,6 +27,7 @@ DEFAULT_STOPWORDS: frozenset[str] = frozenset(
 
 _CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "XR", "VV", "VA", "SH", "SL"})
 _NOUN_TAGS = frozenset({"NNG", "NNP", "XR"})
+_FAQ_NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "SL", "SH", "NR"})
 _REF_UNITS = frozenset({"조", "항", "호", "목", "장", "절", "관", "편"})
 _BARE_REF_UNITS = frozenset({"조", "항", "호"})  # 60조 → 제60조 even without 제
 # Units that Mecab does not always tag NNBC (배 and 시간 come out as NNG, 인 as NNG, 일 as NR).
@@ -131,6 +132,16 @@ class KoreanAnalyzer:
         if not text:
             return []
         return self._tokens_of(_analyse(text))
+
+    def tokens_and_nouns(self, text: str) -> tuple[list[str], frozenset[str]]:
+        """:meth:`tokens` of ``text`` and, from the same Mecab pass, its nouns (common, proper, roots,
+        Latin words, Hanja, numerals): the words whose difference changes what a question asks."""
+        text = normalize_spacing_for_refs(normalize(text))
+        if not text:
+            return [], frozenset()
+        ms = _analyse(text)
+        nouns = frozenset(m[2].lower() if m[3] == "SL" else m[2] for m in ms if m[3] in _FAQ_NOUN_TAGS)
+        return self._tokens_of(ms), nouns - self.stopwords
 
     def tokens_many(self, texts: Iterable[str]) -> list[list[str]]:
         """:meth:`tokens` for each of ``texts``."""

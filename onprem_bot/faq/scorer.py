@@ -1,0 +1,157 @@
+"""The learned FAQ scorer: a logistic regression over :data:`onprem_bot.faq.features.FEATURES`.
+
+``onprem-bot faq calibrate --write FILE`` fits it on the tune split of the calibration data and
+chooses its threshold on cross-fitted scores (each tune probe scored by a model that did not see
+its entry), so the threshold holds on questions the model never saw; the held-out split then
+reports it. A scorer belongs to one embedder and lexical weight: the dense features mean
+something else under another embedder, so :func:`load_scorer` refuses a mismatch and the matcher
+falls back to the threshold/margin rule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from onprem_bot.faq.features import FEATURES
+
+log = logging.getLogger(__name__)
+
+SCORER_VERSION = 1
+DEFAULT_SCORER = Path(__file__).resolve().parents[1] / "data" / "faq_scorer.json"
+"""The scorer fitted for the embedded USE embedder (``faq calibrate --write`` over ../shared/data)."""
+
+
+@dataclass(frozen=True)
+class LinearScorer:
+    """Standardised features → logistic probability that the top candidate is the right entry."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    """A match needs probability >= threshold."""
+    margin: float
+    """... and a combined-score margin over the runner-up of at least this."""
+    embedder: str
+    lexical_weight: float
+    version: int = SCORER_VERSION
+
+    def __post_init__(self) -> None:
+        n = len(self.features)
+        if not (len(self.mean) == len(self.scale) == len(self.weights) == n):
+            raise ValueError(f"scorer: {n} features but {len(self.mean)}/{len(self.scale)}/{len(self.weights)} values")
+        if not 0 <= self.threshold <= 1:
+            raise ValueError(f"scorer threshold={self.threshold}: must be in 0..1")
+
+    def probability(self, x: np.ndarray) -> float:
+        """P(match) of one feature vector."""
+        z = (np.asarray(x, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
+        return float(_sigmoid(float(z @ np.asarray(self.weights)) + self.bias))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (what :func:`save_scorer` writes)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinearScorer:
+        """The scorer stored by :meth:`to_json`."""
+        tuples = ("features", "mean", "scale", "weights")
+        values: dict[str, Any] = {k: tuple(v) if k in tuples else v for k, v in data.items()}
+        return cls(**values)
+
+
+def _sigmoid(z: Any) -> Any:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50) -> tuple[np.ndarray, float]:
+    """Weights and bias of an L2-regularised logistic regression (Newton's method; bias not penalised)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, d = x.shape
+    a = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    penalty = np.full(d + 1, l2)
+    penalty[-1] = 0.0
+    for _ in range(iterations):
+        p = _sigmoid(a @ w)
+        grad = a.T @ (p - y) + penalty * w
+        hess = (a * (p * (1 - p))[:, None]).T @ a + np.diag(penalty) + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and scales (1 where a column is constant)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-12] = 1.0
+    return mean, scale
+
+
+def train(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Standardise ``x`` and fit: (mean, scale, weights, bias)."""
+    mean, scale = standardise(x)
+    weights, bias = fit_logistic((x - mean) / scale, y, l2)
+    return mean, scale, weights, bias
+
+
+def cross_fitted(x: np.ndarray, y: np.ndarray, groups: Sequence[Any], folds: int = 5, l2: float = 1.0) -> np.ndarray:
+    """Probabilities for every row from models fitted without that row's group (an FAQ entry)."""
+    distinct = sorted({str(g) for g in groups})
+    fold_of = {g: i % folds for i, g in enumerate(distinct)}
+    fold = np.array([fold_of[str(g)] for g in groups])
+    out = np.zeros(len(y))
+    for f in range(folds):
+        test = fold == f
+        if not test.any() or test.all():
+            continue
+        mean, scale, weights, bias = train(x[~test], y[~test], l2)
+        out[test] = _sigmoid(((x[test] - mean) / scale) @ weights + bias)
+    return out
+
+
+def save_scorer(scorer: LinearScorer, path: Path) -> None:
+    """Write ``scorer`` as JSON (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(scorer.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_scorer(path: Path, embedder: str, lexical_weight: float) -> LinearScorer | None:
+    """The scorer at ``path`` if it was fitted for ``embedder`` and ``lexical_weight``, else None (logged)."""
+    if not path.is_file():
+        return None
+    try:
+        scorer = LinearScorer.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError) as exc:
+        log.warning("FAQ scorer %s unreadable (%s): using the threshold/margin rule", path, exc)
+        return None
+    if scorer.features != FEATURES or scorer.version != SCORER_VERSION:
+        log.warning("FAQ scorer %s is for other features: re-run `onprem-bot faq calibrate --write`", path)
+        return None
+    if scorer.embedder != embedder or abs(scorer.lexical_weight - lexical_weight) > 1e-9:
+        log.warning(
+            "FAQ scorer %s was fitted for embedder %s (lexical_weight %s), not %s (%s): "
+            "using the threshold/margin rule; re-run `onprem-bot faq calibrate --write`",
+            path,
+            scorer.embedder,
+            scorer.lexical_weight,
+            embedder,
+            lexical_weight,
+        )
+        return None
+    return scorer

@@ -1,0 +1,239 @@
+"""The learned FAQ scorer: fitting, cross-fitting, persistence, the matcher's learned rule, calibration."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from onprem_bot.embed.backends import HashEmbedder
+from onprem_bot.faq.calibrate import calibrate
+from onprem_bot.faq.features import FEATURES, Side, analyse, pair_features
+from onprem_bot.faq.matcher import FaqMatcher
+from onprem_bot.faq.scorer import (
+    DEFAULT_SCORER,
+    LinearScorer,
+    cross_fitted,
+    fit_logistic,
+    load_scorer,
+    save_scorer,
+)
+from onprem_bot.korean.analyzer import KoreanAnalyzer
+
+
+def _scorer(weights: dict[str, float], bias: float, threshold: float = 0.5, **kw: object) -> LinearScorer:
+    n = len(FEATURES)
+    w = tuple(weights.get(name, 0.0) for name in FEATURES)
+    values = {"embedder": "hash-64", "lexical_weight": 0.7, "margin": 0.0, **kw}
+    return LinearScorer(FEATURES, (0.0,) * n, (1.0,) * n, w, bias, threshold, **values)  # type: ignore[arg-type]
+
+
+def test_fit_logistic_separates_and_ranks() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = (x[:, 0] - 0.5 * x[:, 1] > 0).astype(float)
+    w, b = fit_logistic(x, y, l2=0.1)
+    assert w[0] > 0 > w[1] and abs(w[2]) < abs(w[1])
+    p = 1 / (1 + np.exp(-(x @ w + b)))
+    assert ((p > 0.5) == (y == 1)).mean() > 0.95
+
+
+def test_cross_fitted_scores_never_see_their_own_entry() -> None:
+    # the label is carried only by a column that is non-zero inside one entry's rows
+    groups = [f"e{i // 4}" for i in range(40)]
+    x = np.zeros((40, 11))
+    for i, g in enumerate(groups):
+        x[i, int(g[1:])] = 1.0
+    y = np.array([float(g == "e3") for g in groups])
+    oof = cross_fitted(x, y, groups, folds=5)
+    rows = [i for i, g in enumerate(groups) if g == "e3"]
+    assert oof[rows].max() < 0.5  # out of fold the tell-tale column was always zero
+    w, b = fit_logistic(x, y, l2=0.01)
+    assert 1 / (1 + np.exp(-(x[rows[0]] @ w + b))) > 0.5  # in-sample it is learned
+
+
+def test_scorer_round_trip_and_refusals(tmp_path: Path) -> None:
+    scorer = _scorer({"combined": 4.0}, -2.0)
+    path = tmp_path / "s.json"
+    save_scorer(scorer, path)
+    assert load_scorer(path, "hash-64", 0.7) == scorer
+    assert load_scorer(path, "use-m3", 0.7) is None  # fitted for another embedder
+    assert load_scorer(path, "hash-64", 0.3) is None  # another lexical weight
+    assert load_scorer(tmp_path / "missing.json", "hash-64", 0.7) is None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, "features": ["combined"]}), encoding="utf-8")
+    assert load_scorer(path, "hash-64", 0.7) is None  # malformed: fewer features than values
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(path.read_text(encoding="utf-8"))
+    assert load_scorer(path, "hash-64", 0.7) is None
+    with pytest.raises(ValueError, match="threshold"):
+        replace(scorer, threshold=1.5)
+
+
+def test_the_shipped_scorer_matches_the_features_and_the_default_embedder() -> None:
+    data = json.loads(DEFAULT_SCORER.read_text(encoding="utf-8"))
+    assert tuple(data["features"]) == FEATURES  # re-run `faq calibrate --write` after changing features
+    scorer = load_scorer(DEFAULT_SCORER, data["embedder"], data["lexical_weight"])
+    assert scorer is not None and data["embedder"].startswith("use")
+    assert 0 < scorer.threshold < 1
+
+
+def test_features_see_quoted_terms_and_swapped_nouns() -> None:
+    analyzer = KoreanAnalyzer()
+    q = analyse(analyzer, "'훑었다' 발음 어떻게 해요?")
+    right = analyse(analyzer, "'훑었다'의 표준 발음은 무엇인가요?")
+    wrong = analyse(analyzer, "'핥는'의 표준 발음은 무엇인가요?")
+    idf = {t: 2.0 for t in (*right.tokens, *wrong.tokens, *q.tokens)}
+
+    def feats(key: object, runner: object) -> dict[str, float]:
+        side = Side(key, key.token_set, key.nouns, 0.5, 0.8)  # type: ignore[attr-defined]
+        other = Side(runner, runner.token_set, runner.nouns, 0.4, 0.7)  # type: ignore[attr-defined]
+        return dict(zip(FEATURES, pair_features(q, side, other, (0.6, 0.7, 0.4), idf, 1.0, 0.3).tolist(), strict=True))
+
+    good, bad = feats(right, wrong), feats(wrong, right)
+    assert good["quoted_in_key"] == 1.0 and bad["quoted_in_key"] == 0.0
+    assert good["runner_quoted_in_key"] == 0.0 and bad["runner_quoted_in_key"] == 1.0
+    assert good["trigram_in_key"] > bad["trigram_in_key"] and good["trigram_margin"] > 0
+    assert good["combined"] == pytest.approx(0.3 * 0.5 + 0.7 * 0.8)
+    assert good["combined_margin"] == pytest.approx(good["combined"] - 0.6)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    question: str
+    answer: str
+    alternatives: tuple[str, ...] = ()
+
+
+ENTRIES = [
+    Entry(1, "비밀번호를 초기화하려면 어떻게 하나요?", "비밀번호 찾기를 누르세요.", ("비밀번호 재설정 방법",)),
+    Entry(2, "비밀번호 만료 주기는 얼마인가요?", "90일입니다."),
+    Entry(3, "수습기간은 3개월인가요?", "수습기간은 3개월입니다."),
+    Entry(4, "출장비 정산은 언제까지 해야 하나요?", "출장 후 7일 이내에 정산합니다."),
+]
+
+
+def test_matcher_decides_with_the_scorer() -> None:
+    # a hand-made scorer: similarity counts, a swapped content word vetoes
+    scorer = _scorer({"combined": 10.0, "term_conflict": -20.0}, -5.0)
+    m = FaqMatcher(KoreanAnalyzer(), HashEmbedder(64), threshold=0.99, margin=0.5, lexical_weight=0.7, scorer=scorer)
+    m.build(ENTRIES)
+    hit = m.match("비밀번호 초기화 어떻게 해요")
+    assert hit.matched and hit.id == 1 and hit.confidence is not None and hit.confidence >= 0.5
+    assert hit.as_json()["confidence"] == round(hit.confidence, 4)
+    assert not m.match("비밀번호 변경 주기는 얼마인가요?").matched  # 만료 ≠ 변경: the feature vetoes
+    number = m.match("수습기간은 6개월인가요?")
+    assert not number.matched and "number" in number.reason  # a different number stays a hard veto
+    low = m.match("오늘 점심 뭐 먹지")
+    assert not low.matched and low.reason.startswith("low_confidence")
+    assert m.match("수습기간은 3개월인가요?").reason == "exact"
+    rule = FaqMatcher(KoreanAnalyzer(), HashEmbedder(64), threshold=0.99, margin=0.5, lexical_weight=0.7)
+    rule.build(ENTRIES)
+    assert not rule.match("비밀번호 초기화 어떻게 해요").matched  # the same question under the strict rule
+    assert rule.match("비밀번호 초기화 어떻게 해요").confidence is None
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: str
+    question: str
+    alternatives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Probe:
+    text: str
+    gold: str | None
+    kind: str
+    source: str = "hand"
+
+
+@dataclass(frozen=True)
+class _Set:
+    faq: tuple[_Item, ...]
+    tune: tuple[_Probe, ...]
+    heldout: tuple[_Probe, ...]
+
+
+TOPICS = [
+    "연차휴가",
+    "출장비",
+    "비밀번호",
+    "주차권",
+    "건강검진",
+    "재택근무",
+    "야근수당",
+    "경조사비",
+    "교육비",
+    "사원증",
+]
+
+
+def _set() -> _Set:
+    faq = tuple(_Item(f"e{i}", f"{t} 신청은 어떻게 하나요?", (f"{t} 신청 방법",)) for i, t in enumerate(TOPICS))
+    probes: list[_Probe] = []
+    for i, t in enumerate(TOPICS):
+        for text in (f"{t} 어떻게 신청해요?", f"{t} 신청하려면 뭐가 필요해?", f"{t}은 어디서 신청하나요"):
+            probes.append(_Probe(text, f"e{i}", "paraphrase"))
+        probes.append(_Probe(f"{t} 취소는 어떻게 하나요?", None, "near_miss"))
+        probes.append(_Probe(f"{t} 얘기 들었어? 날씨 좋다", None, "off_topic"))
+    return _Set(faq, tuple(probes[::2]), tuple(probes[1::2]))
+
+
+def test_calibrate_fits_a_scorer_whose_heldout_figures_the_matcher_reproduces() -> None:
+    data = _set()
+    analyzer, embedder = KoreanAnalyzer(), HashEmbedder(64)
+    report = calibrate(analyzer, embedder, data, max_false=0.1, weights=(0.7,))
+    assert set(report) >= {"chosen", "learned", "curves", "max_false"}
+    learned = report["learned"]
+    assert learned is not None and learned["lexical_weight"] == 0.7
+    scorer: LinearScorer = learned["scorer"]
+    assert scorer.features == FEATURES and scorer.embedder == embedder.name
+    assert learned["tune_cross_fitted"]["false_near_miss"] <= 0.1
+    matcher = FaqMatcher(analyzer, embedder, lexical_weight=0.7, scorer=scorer)
+    matcher.build([Entry(e.id, e.question, "", e.alternatives) for e in data.faq])  # type: ignore[arg-type]
+    paraphrases = [p for p in data.heldout if p.kind == "paraphrase"]
+    right = 0
+    for p in paraphrases:
+        hit = matcher.match(p.text)
+        right += bool(hit.matched and hit.id == p.gold)
+    assert right / len(paraphrases) == pytest.approx(learned["heldout"]["recall"])
+    near = [p for p in data.heldout if p.kind == "near_miss"]
+    false = sum(matcher.match(p.text).matched for p in near)
+    assert false / len(near) == pytest.approx(learned["heldout"]["false_near_miss"])
+
+
+def test_build_app_uses_a_scorer_only_for_its_embedder(tmp_path: Path) -> None:
+    from onprem_bot.app import build_app
+    from onprem_bot.config import load_settings
+
+    mine = tmp_path / "mine.json"
+    save_scorer(_scorer({"combined": 4.0}, -2.0, embedder=HashEmbedder(64).name, lexical_weight=0.3), mine)
+    other = tmp_path / "other.json"
+    save_scorer(_scorer({"combined": 4.0}, -2.0, embedder="use-multilingual-v3", lexical_weight=0.3), other)
+    for path, learned, expect in ((mine, True, True), (other, True, False), (mine, False, False)):
+        settings = load_settings(
+            env={},
+            home=tmp_path / "home",
+            embedder={"backend": "hash"},
+            faq={"scorer_file": str(path), "learned": learned},
+        )
+        app = build_app(settings)
+        try:
+            assert (app.faq.matcher.scorer is not None) is expect
+        finally:
+            app.db.dispose()
+
+
+def test_tokens_and_nouns_share_one_pass() -> None:
+    analyzer = KoreanAnalyzer()
+    text = "비밀번호 만료 주기는 90일인가요? VPN도요"
+    tokens, nouns = analyzer.tokens_and_nouns(text)
+    assert tokens == analyzer.tokens(text)
+    assert {"비밀", "번호", "만료", "주기", "vpn"} <= nouns and "는" not in nouns
+    assert analyzer.tokens_and_nouns("  ") == ([], frozenset())
