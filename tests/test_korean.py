@@ -180,7 +180,6 @@ def test_packaged_dictionary_loads_and_expand_does_not_repeat(
         ("집주인이 바뀌면", {"주택", "임대인"}),
         ("건물주가 나가래요", {"임대인"}),
         ("최저임금보다 적게 줘도 되나요", {"미만", "미치"}),  # 최저임금액에 미치지 못하는
-        ("52시간 넘게 일해요", {"초과"}),
     ],
 )
 def test_expand_adds_legal_terms(
