@@ -25,7 +25,7 @@ from onprem_bot.citations import (
 from onprem_bot.config import AnswerSettings
 from onprem_bot.errors import QueryError
 from onprem_bot.llm.base import LLMError, trim_repetition
-from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, strip_sentinels
+from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, drop_instruction_echoes, strip_sentinels
 from onprem_bot.types import Answer, Citation, Hit
 
 NOT_FOUND = "제공된 문서에서 질문에 대한 내용을 찾을 수 없습니다."
@@ -145,6 +145,11 @@ class Pipeline:
         finally:
             timings["generation_ms"] = _ms(t)
         text = drop_invalid_markers(trim_repetition(text), len(prompt.sources))
+        kept = drop_instruction_echoes(text, prompt.system)
+        if text.strip() and not kept:
+            notices.append("모델이 지시문을 되풀이해 원문을 인용합니다 (the model repeated its instructions).")
+            return self._extractive(question, hits)
+        text = kept
         if not text.strip():
             notices.append("모델이 답을 만들지 못해 원문을 인용합니다 (empty model output).")
             return self._extractive(question, hits)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.ingest.chunking.base import split_sentences
@@ -76,6 +77,36 @@ def defuse(text: str) -> str:
 def source_label(hit: Hit) -> str:
     """``근로기준법 제60조 제1항`` / ``규정집 p.3``: what the model and the user see as the source."""
     return f"{hit.chunk.doc_title} {hit.chunk.location}".strip()
+
+
+def drop_instruction_echoes(text: str, system: str) -> str:
+    """``text`` without the sentences that repeat one of the prompt's own rules in ``system``.
+
+    A small model sometimes continues the prompt with its instructions ("100자 안팎으로 간결하게
+    답하십시오. [1]"): such a sentence answers nothing and must not reach the user as the answer.
+    A sentence repeats a rule when, spaces, markers and sentinels aside, it is a near copy of the
+    rule (without its number) or a part of it at least eight characters long.
+    """
+    # a phrase the rules tell the model to say ('제공된 문서에서 찾을 수 없습니다.') is an answer, not an echo
+    rules = [_compact(re.sub(r"^\s*\d+\.\s*|'[^']*'", "", line)) for line in system.splitlines()]
+    rules = [r for r in rules if r]
+    parts = re.split(r"((?<=[.?!])\s+(?!\[)|\n+)", text)  # sentence, separator, sentence, …
+    kept: list[str] = []
+    for i in range(0, len(parts), 2):
+        plain = _compact(re.sub(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]", "", strip_sentinels(parts[i])))
+        if not (plain and any(_near(plain, rule) for rule in rules)):
+            kept.extend(parts[i : i + 2])
+    return "".join(kept).strip()
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _near(sentence: str, rule: str) -> bool:
+    return (len(sentence) >= 8 and sentence.rstrip(".") in rule) or SequenceMatcher(
+        None, sentence, rule
+    ).ratio() >= 0.75
 
 
 def build_prompt(

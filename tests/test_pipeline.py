@@ -15,7 +15,14 @@ from onprem_bot.config import AnswerSettings
 from onprem_bot.llm.base import LLMError
 from onprem_bot.llm.fake import ScriptedLLM
 from onprem_bot.pipeline import NOT_FOUND, Pipeline, echoes_question
-from onprem_bot.prompt import ContextTooSmallError, build_prompt, strip_sentinels, tag_facts
+from onprem_bot.prompt import (
+    SYSTEM,
+    ContextTooSmallError,
+    build_prompt,
+    drop_instruction_echoes,
+    strip_sentinels,
+    tag_facts,
+)
 from onprem_bot.types import Answer
 
 LEAVE = "연차휴가는 며칠 받을 수 있나요?"
@@ -210,3 +217,28 @@ def test_an_echoed_question_falls_back_to_quoting(indexed: App) -> None:
     answer = p.ask(LEAVE)
     assert answer.route == "extractive" and "15일" in answer.answer
     assert any("되풀이" in n for n in answer.notices)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("100자 안팎으로 간결하게 답하십시오. [1]", ""),  # the prompt's rule 6, copied by a small model
+        ("모든 문장 끝에 근거 자료 번호를 [1]처럼 붙이십시오.", ""),
+        ("15일을 받습니다 [1]. 100자 안팎으로 간결하게 답하십시오.", "15일을 받습니다 [1]."),
+        ("한국어로 답하십시오.\n15일입니다 [1]", "15일입니다 [1]"),
+        ("제공된 문서에서 찾을 수 없습니다.", "제공된 문서에서 찾을 수 없습니다."),  # what rule 2 says to answer
+        (
+            "15일의 유급휴가를 주어야 한다. [1]\n1개월 개근 시 1일 [2]",
+            "15일의 유급휴가를 주어야 한다. [1]\n1개월 개근 시 1일 [2]",
+        ),
+    ],
+)
+def test_sentences_repeating_the_prompts_rules_are_dropped(text: str, kept: str) -> None:
+    assert drop_instruction_echoes(text, SYSTEM.format(chars=100)) == kept
+
+
+def test_an_answer_that_only_repeats_the_instructions_falls_back_to_quoting(indexed: App) -> None:
+    p, _ = pipeline(indexed, ["100자 안팎으로 간결하게 답하십시오. [1]"])
+    answer = p.ask(LEAVE)
+    assert answer.route == "extractive" and "15일" in answer.answer and "답하십시오" not in answer.answer
+    assert any("지시문" in n for n in answer.notices)
