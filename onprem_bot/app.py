@@ -102,10 +102,17 @@ def build_app(settings: Settings) -> App:
     cfg = settings.faq
     scorer = None
     if cfg.learned:
-        faq_embedder_name = cached.name if cfg.lexical_weight < 1 else "none"
-        scorer = load_scorer(cfg.scorer_file or DEFAULT_SCORER, faq_embedder_name, cfg.lexical_weight)
+        faq_embedder_name = cached.name if cfg.lexical_weight + cfg.char_weight < 1 else "none"
+        scorer = load_scorer(cfg.scorer_file or DEFAULT_SCORER, faq_embedder_name, cfg.lexical_weight, cfg.char_weight)
     matcher = FaqMatcher(
-        analyzer, cached, cfg.threshold, cfg.margin, cfg.lexical_weight, cfg.check_conflicts, scorer=scorer
+        analyzer,
+        cached,
+        cfg.threshold,
+        cfg.margin,
+        cfg.lexical_weight,
+        cfg.check_conflicts,
+        scorer=scorer,
+        char_weight=cfg.char_weight,
     )
     faq = FaqService(faq_store, matcher)
     llm = make_llm(settings.llm, ROOT)  # nothing is loaded until the first question

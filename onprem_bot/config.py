@@ -116,14 +116,19 @@ class FaqSettings:
     """FAQ-first answering: a hit needs score >= threshold, a margin over the runner-up, no conflict."""
 
     enabled: bool = True
-    threshold: float = 0.84
-    margin: float = 0.08
-    lexical_weight: float = 0.3
-    """Weight of the morpheme TF-IDF cosine; the rest is the dense cosine.
+    threshold: float = 0.71
+    margin: float = 0.05
+    lexical_weight: float = 0.2
+    """Weight of the morpheme TF-IDF cosine; ``char_weight`` that of the character n-gram cosine;
+    the rest is the dense cosine.
 
-    The three defaults come from ``onprem-bot faq calibrate`` with the embedded USE embedder
-    (most paraphrase recall with at most 2% false matches on the tune split); re-run it after
-    placing a stronger embedder (KR-SBERT) and copy the chosen values into ``[faq]``."""
+    The defaults come from ``onprem-bot faq calibrate`` with the embedded USE embedder: the
+    weights are those of the best learned scorer (``learned``), threshold and margin those of the
+    plain rule at the same weights (most paraphrase recall with at most 2% false matches on the
+    tune split). Re-run it after placing a stronger embedder (KR-SBERT) and copy the values."""
+    char_weight: float = 0.4
+    """Weight of the character 2/3-gram TF-IDF cosine (catches words Mecab splits or does not
+    know, typos and spacing variants); ``lexical_weight + char_weight`` must be at most 1."""
     check_conflicts: bool = True
     """Refuse a match whose numbers or key content words differ from the entry's."""
     learned: bool = True
@@ -135,10 +140,15 @@ class FaqSettings:
     """Imported on first run; default: faq/seed.csv of the installation."""
 
     def __post_init__(self) -> None:
-        for name in ("threshold", "margin", "lexical_weight"):
+        for name in ("threshold", "margin", "lexical_weight", "char_weight"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ConfigError(f"faq.{name}={value}: 0..1 범위여야 합니다 (must be in 0..1)")
+        if self.lexical_weight + self.char_weight > 1 + 1e-9:
+            raise ConfigError(
+                f"faq.lexical_weight + faq.char_weight = {self.lexical_weight + self.char_weight}: "
+                "합이 1 이하여야 합니다 (must be at most 1)"
+            )
 
 
 LLM_BACKENDS = ("llama-cpp", "remote", "scripted", "none")

@@ -11,6 +11,7 @@ import pytest
 
 from onprem_bot.embed.backends import HashEmbedder
 from onprem_bot.faq.calibrate import calibrate
+from onprem_bot.faq.chargrams import CharNgramIndex
 from onprem_bot.faq.features import FEATURES, Side, analyse, pair_features
 from onprem_bot.faq.matcher import FaqMatcher
 from onprem_bot.faq.scorer import (
@@ -62,6 +63,7 @@ def test_scorer_round_trip_and_refusals(tmp_path: Path) -> None:
     assert load_scorer(path, "hash-64", 0.7) == scorer
     assert load_scorer(path, "use-m3", 0.7) is None  # fitted for another embedder
     assert load_scorer(path, "hash-64", 0.3) is None  # another lexical weight
+    assert load_scorer(path, "hash-64", 0.7, char_weight=0.2) is None  # another character weight
     assert load_scorer(tmp_path / "missing.json", "hash-64", 0.7) is None
     data = json.loads(path.read_text(encoding="utf-8"))
     path.write_text(json.dumps({**data, "features": ["combined"]}), encoding="utf-8")
@@ -77,7 +79,7 @@ def test_scorer_round_trip_and_refusals(tmp_path: Path) -> None:
 def test_the_shipped_scorer_matches_the_features_and_the_default_embedder() -> None:
     data = json.loads(DEFAULT_SCORER.read_text(encoding="utf-8"))
     assert tuple(data["features"]) == FEATURES  # re-run `faq calibrate --write` after changing features
-    scorer = load_scorer(DEFAULT_SCORER, data["embedder"], data["lexical_weight"])
+    scorer = load_scorer(DEFAULT_SCORER, data["embedder"], data["lexical_weight"], data["char_weight"])
     assert scorer is not None and data["embedder"].startswith("use")
     assert 0 < scorer.threshold < 1
 
@@ -90,16 +92,18 @@ def test_features_see_quoted_terms_and_swapped_nouns() -> None:
     idf = {t: 2.0 for t in (*right.tokens, *wrong.tokens, *q.tokens)}
 
     def feats(key: object, runner: object) -> dict[str, float]:
-        side = Side(key, key.token_set, key.nouns, 0.5, 0.8)  # type: ignore[attr-defined]
-        other = Side(runner, runner.token_set, runner.nouns, 0.4, 0.7)  # type: ignore[attr-defined]
-        return dict(zip(FEATURES, pair_features(q, side, other, (0.6, 0.7, 0.4), idf, 1.0, 0.3).tolist(), strict=True))
+        side = Side(key, key.token_set, key.nouns, 0.5, 0.8, 0.6, 0.71)  # type: ignore[attr-defined]
+        other = Side(runner, runner.token_set, runner.nouns, 0.4, 0.7, 0.3, 0.6)  # type: ignore[attr-defined]
+        values = pair_features(q, side, other, (0.6, 0.7, 0.4, 0.3), idf, 1.0).tolist()
+        return dict(zip(FEATURES, values, strict=True))
 
     good, bad = feats(right, wrong), feats(wrong, right)
     assert good["quoted_in_key"] == 1.0 and bad["quoted_in_key"] == 0.0
     assert good["runner_quoted_in_key"] == 0.0 and bad["runner_quoted_in_key"] == 1.0
     assert good["trigram_in_key"] > bad["trigram_in_key"] and good["trigram_margin"] > 0
-    assert good["combined"] == pytest.approx(0.3 * 0.5 + 0.7 * 0.8)
-    assert good["combined_margin"] == pytest.approx(good["combined"] - 0.6)
+    assert good["combined"] == pytest.approx(0.71)
+    assert good["combined_margin"] == pytest.approx(0.71 - 0.6)
+    assert (good["char"], good["char_margin"], good["runner_char"]) == pytest.approx((0.6, 0.3, 0.3))
 
 
 @dataclass(frozen=True)
@@ -188,14 +192,14 @@ def _set() -> _Set:
 def test_calibrate_fits_a_scorer_whose_heldout_figures_the_matcher_reproduces() -> None:
     data = _set()
     analyzer, embedder = KoreanAnalyzer(), HashEmbedder(64)
-    report = calibrate(analyzer, embedder, data, max_false=0.1, weights=(0.7,))
+    report = calibrate(analyzer, embedder, data, max_false=0.1, weights=((0.5, 0.2),))
     assert set(report) >= {"chosen", "learned", "curves", "max_false"}
     learned = report["learned"]
-    assert learned is not None and learned["lexical_weight"] == 0.7
+    assert learned is not None and (learned["lexical_weight"], learned["char_weight"]) == (0.5, 0.2)
     scorer: LinearScorer = learned["scorer"]
     assert scorer.features == FEATURES and scorer.embedder == embedder.name
     assert learned["tune_cross_fitted"]["false_near_miss"] <= 0.1
-    matcher = FaqMatcher(analyzer, embedder, lexical_weight=0.7, scorer=scorer)
+    matcher = FaqMatcher(analyzer, embedder, lexical_weight=0.5, char_weight=0.2, scorer=scorer)
     matcher.build([Entry(e.id, e.question, "", e.alternatives) for e in data.faq])  # type: ignore[arg-type]
     paraphrases = [p for p in data.heldout if p.kind == "paraphrase"]
     right = 0
@@ -213,9 +217,12 @@ def test_build_app_uses_a_scorer_only_for_its_embedder(tmp_path: Path) -> None:
     from onprem_bot.config import load_settings
 
     mine = tmp_path / "mine.json"
-    save_scorer(_scorer({"combined": 4.0}, -2.0, embedder=HashEmbedder(64).name, lexical_weight=0.3), mine)
+    name = HashEmbedder(64).name
+    save_scorer(_scorer({"combined": 4.0}, -2.0, embedder=name, lexical_weight=0.2, char_weight=0.4), mine)
     other = tmp_path / "other.json"
-    save_scorer(_scorer({"combined": 4.0}, -2.0, embedder="use-multilingual-v3", lexical_weight=0.3), other)
+    save_scorer(
+        _scorer({"combined": 4.0}, -2.0, embedder="use-multilingual-v3", lexical_weight=0.2, char_weight=0.4), other
+    )
     for path, learned, expect in ((mine, True, True), (other, True, False), (mine, False, False)):
         settings = load_settings(
             env={},
@@ -237,3 +244,28 @@ def test_tokens_and_nouns_share_one_pass() -> None:
     assert tokens == analyzer.tokens(text)
     assert {"비밀", "번호", "만료", "주기", "vpn"} <= nouns and "는" not in nouns
     assert analyzer.tokens_and_nouns("  ") == ([], frozenset())
+
+
+def test_char_ngrams_match_spacing_variants_and_unknown_words() -> None:
+    index = CharNgramIndex()
+    keys = ["'집에서 몇째예요'에서 '몇째'는 한 단어인가요?", "'살짝요'의 '요'는 띄어 쓰나요?", "연차휴가는 며칠인가요?"]
+    index.build(keys)
+    scores = index.scores("'몇 째' 맞는 말이에요?")
+    assert int(np.argmax(scores)) == 0
+    same = index.scores("연차휴가는 며칠인가요")
+    assert same[2] == pytest.approx(1.0, abs=1e-5) and same[0] < 0.2
+    assert index.scores("").tolist() == [0.0, 0.0, 0.0]
+    assert index.scores("연차휴가는 며칠인가요 ㅋㅋ 쀍쀍")[2] < same[2]  # grams no key has lower the cosine
+
+
+def test_weights_are_validated() -> None:
+    from onprem_bot.config import load_settings
+    from onprem_bot.errors import ConfigError
+
+    with pytest.raises(ValueError, match="at most 1"):
+        FaqMatcher(KoreanAnalyzer(), HashEmbedder(64), lexical_weight=0.7, char_weight=0.5)
+    with pytest.raises(ValueError, match="without an embedder"):
+        FaqMatcher(KoreanAnalyzer(), None, lexical_weight=0.5, char_weight=0.2)
+    FaqMatcher(KoreanAnalyzer(), None, lexical_weight=0.5, char_weight=0.5)  # no dense part: fine
+    with pytest.raises(ConfigError, match="char_weight"):
+        load_settings(env={}, faq={"lexical_weight": 0.7, "char_weight": 0.5})

@@ -44,7 +44,14 @@ def run_faq_benchmark(
         matcher = FaqMatcher(analyzer, embedder)
     else:
         matcher = FaqMatcher(
-            analyzer, embedder, like.threshold, like.margin, like.lexical_weight, like.check_conflicts, like.scorer
+            analyzer,
+            embedder,
+            like.threshold,
+            like.margin,
+            like.lexical_weight,
+            like.check_conflicts,
+            like.scorer,
+            like.char_weight,
         )
     matcher.build(faq)
     build_s = time.perf_counter() - started

@@ -133,7 +133,10 @@ def faq_match(ctx: click.Context, question: str, as_json: bool) -> None:
 @click.option("--max-false", type=click.FloatRange(0, 1), default=0.02, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
-    "--weights", default="0.3,0.5,0.7,1.0", show_default=True, help="시험할 lexical_weight 값들 (comma-separated)"
+    "--weights",
+    default="0.2:0.4,0.3,0.5,1.0",
+    show_default=True,
+    help="시험할 lexical_weight[:char_weight] 조합 (comma-separated; the rest is the dense cosine)",
 )
 @click.option(
     "--write",
@@ -156,11 +159,14 @@ def faq_calibrate(
     if not data.is_dir():
         raise OnpremBotError(f"보정 데이터 폴더가 없습니다 (calibration data not found): {data}")
     try:
-        grid = tuple(float(w) for w in weights.split(","))
-    except ValueError:
-        raise OnpremBotError(f"--weights={weights}: 0..1 사이 숫자를 쉼표로 (e.g. 0.3,0.5)") from None
-    if not grid or any(not 0 <= w <= 1 for w in grid):
-        raise OnpremBotError(f"--weights={weights}: 값은 0..1 범위여야 합니다 (must be in 0..1)")
+        grid = tuple(
+            (float(pair.split(":")[0]), float(pair.split(":")[1]) if ":" in pair else 0.0)
+            for pair in weights.split(",")
+        )
+    except (ValueError, IndexError):
+        raise OnpremBotError(f"--weights={weights}: lexical[:char] 숫자를 쉼표로 (e.g. 0.2:0.4,0.3)") from None
+    if not grid or any(not (0 <= a <= 1 and 0 <= b <= 1 and a + b <= 1) for a, b in grid):
+        raise OnpremBotError(f"--weights={weights}: 각 값은 0..1, 합은 1 이하 (each in 0..1, sum at most 1)")
     app = app_of(ctx)
     cal = build_calibration_set(data, seed=seed)
     report = calibrate(app.analyzer, app.faq_embedder, cal, max_false, grid, progress=lambda m: click.echo(m, err=True))
@@ -185,14 +191,14 @@ def faq_calibrate(
             + str(chosen["lexical_weight"])
             + ", tune)"
         )
-        for row in report["curves"][str(chosen["lexical_weight"])][::5]:
+        for row in report["curves"][f"{chosen['lexical_weight']}:{chosen['char_weight']}"][::5]:
             click.echo(
                 f"{row['threshold']:>9.2f} {row['margin']:>7.2f} {row['recall']:>7.3f} {row['wrong_entry']:>6.3f}"
                 f" {row['false_near_miss']:>11.3f} {row['false_off_topic']:>10.3f}"
             )
         click.echo(
             f"규칙 선택 (rule chosen): threshold={chosen['threshold']} margin={chosen['margin']} "
-            f"lexical_weight={chosen['lexical_weight']}"
+            f"lexical_weight={chosen['lexical_weight']} char_weight={chosen['char_weight']}"
         )
         _rates_line("tune", chosen["tune"])
         _rates_line("heldout", chosen["heldout"])
@@ -201,7 +207,7 @@ def faq_calibrate(
         return
     click.echo(
         f"학습된 판정기 (learned scorer): probability >= {learned['threshold']:.4f}, margin {learned['margin']}, "
-        f"lexical_weight={learned['lexical_weight']}"
+        f"lexical_weight={learned['lexical_weight']} char_weight={learned['char_weight']}"
     )
     _rates_line("tune*", learned["tune_cross_fitted"])
     _rates_line("heldout", learned["heldout"])

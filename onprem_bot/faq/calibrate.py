@@ -24,7 +24,8 @@ from onprem_bot.faq.scorer import LinearScorer, cross_fitted, train
 THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.01))
 MARGINS = (0.0, 0.02, 0.05, 0.08, 0.12)
 LEARNED_MARGINS = (0.0, 0.02, 0.05)
-WEIGHTS = (0.3, 0.5, 0.7, 1.0)
+WEIGHTS: tuple[tuple[float, float], ...] = ((0.2, 0.4), (0.3, 0.0), (0.5, 0.0), (1.0, 0.0))
+"""(lexical_weight, char_weight) pairs; the rest of each mix is the dense cosine."""
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,14 @@ def rates(scored: Sequence[Scored], threshold: float, margin: float, conflicts: 
 
 
 def fit_scorer(
-    tune: Sequence[Scored], heldout: Sequence[Scored], embedder: str, lexical_weight: float, max_false: float
+    tune: Sequence[Scored],
+    heldout: Sequence[Scored],
+    embedder: str,
+    mix: tuple[float, float],
+    max_false: float,
 ) -> dict[str, Any] | None:
-    """Fit the learned scorer on ``tune``; its threshold/margin from cross-fitted probabilities."""
+    """Fit the learned scorer on ``tune`` for ``mix`` = (lexical_weight, char_weight); its
+    threshold/margin from cross-fitted probabilities."""
     rows = [s for s in tune if s.features is not None and s.exact is None]
     if len(rows) < 20 or len({s.top == s.gold for s in rows}) < 2:
         return None
@@ -170,14 +176,16 @@ def fit_scorer(
         best[0],
         best[1],
         embedder,
-        lexical_weight,
+        mix[0],
+        mix[1],
     )
     held = _Table(heldout)
     held_probability = np.array([scorer.probability(s.features) if s.features is not None else 0.0 for s in heldout])
     hit = held.learned(held_probability, scorer.threshold, scorer.margin)
     return {
         "scorer": scorer,
-        "lexical_weight": lexical_weight,
+        "lexical_weight": mix[0],
+        "char_weight": mix[1],
         "threshold": scorer.threshold,
         "margin": scorer.margin,
         "tune_cross_fitted": best[2],
@@ -191,7 +199,7 @@ def calibrate(
     embedder: Any,
     data: Any,
     max_false: float = 0.02,
-    weights: Sequence[float] = WEIGHTS,
+    weights: Sequence[tuple[float, float]] = WEIGHTS,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
     """Sweep weights × thresholds × margins on ``data.tune`` and fit the scorer; report on ``data.heldout``."""
@@ -200,9 +208,17 @@ def calibrate(
     learned: dict[str, Any] | None = None
     curves: dict[str, list[dict[str, float]]] = {}
     name = str(getattr(embedder, "name", type(embedder).__name__))
-    for weight in weights:
-        progress(f"lexical_weight={weight}")
-        matcher = FaqMatcher(analyzer, embedder if weight < 1 else None, lexical_weight=weight)
+    rule_at: dict[str, dict[str, Any]] = {}
+    for lexical_weight, char_weight in weights:
+        label = f"{lexical_weight}:{char_weight}"
+        progress(f"lexical_weight={lexical_weight} char_weight={char_weight}")
+        uses_dense = lexical_weight + char_weight < 1
+        matcher = FaqMatcher(
+            analyzer,
+            embedder if uses_dense else None,
+            lexical_weight=lexical_weight,
+            char_weight=char_weight,
+        )
         matcher.build(entries)
         tune = score_probes(matcher, data.tune)
         heldout = score_probes(matcher, data.heldout)
@@ -213,10 +229,11 @@ def calibrate(
             ok = [(m, r) for m, r in per_margin if _safe(r, max_false)]
             margin, r = max(ok, key=lambda mr: mr[1]["recall"]) if ok else min(per_margin, key=lambda mr: _false(mr[1]))
             curve.append({"threshold": threshold, "margin": margin, **{k: round(v, 4) for k, v in r.items()}})
-            if _safe(r, max_false) and (best is None or r["recall"] > best["tune"]["recall"]):
+            if _safe(r, max_false) and (label not in rule_at or r["recall"] > rule_at[label]["tune"]["recall"]):
                 hit = held.rule(threshold, margin)
-                best = {
-                    "lexical_weight": weight,
+                rule_at[label] = {
+                    "lexical_weight": lexical_weight,
+                    "char_weight": char_weight,
                     "threshold": threshold,
                     "margin": margin,
                     "tune": r,
@@ -224,11 +241,14 @@ def calibrate(
                     "heldout_without_conflict_check": held.rates(held.rule(threshold, margin, conflicts=False)),
                     "heldout_by_source": held.by_source(hit),
                 }
-        curves[str(weight)] = curve
-        fitted = fit_scorer(tune, heldout, name if weight < 1 else "none", weight, max_false)
+        curves[label] = curve
+        if label in rule_at and (best is None or rule_at[label]["tune"]["recall"] > best["tune"]["recall"]):
+            best = rule_at[label]
+        fitted = fit_scorer(tune, heldout, name if uses_dense else "none", (lexical_weight, char_weight), max_false)
         if fitted and (
             learned is None or fitted["tune_cross_fitted"]["recall"] > learned["tune_cross_fitted"]["recall"]
         ):
+            fitted["rule"] = rule_at.get(label)  # the rule's threshold/margin for the same weights
             learned = fitted
     return {"chosen": best, "learned": learned, "max_false": max_false, "curves": curves}
 

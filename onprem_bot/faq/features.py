@@ -32,6 +32,7 @@ FEATURES: tuple[str, ...] = (
     "trigram_in_key", "quoted_in_key", "key_quoted_in_query", "rarest_in_key",
     "runner_trigram_in_key", "runner_quoted_in_key", "runner_key_quoted_in_query", "runner_rarest_in_key",
     "trigram_margin",
+    "char", "char_margin", "runner_char",
 )  # fmt: skip
 """Names of the values :func:`pair_features` returns, in order (stored with a fitted scorer)."""
 
@@ -76,13 +77,16 @@ def analyse(analyzer: object, text: str) -> Text:
 
 @dataclass(frozen=True)
 class Side:
-    """A candidate key as seen from one question: the key, its entry's words, and its two similarities."""
+    """A candidate key as seen from one question: the key, its entry's words, and its similarities."""
 
     key: Text
     entry_tokens: frozenset[str]
     entry_nouns: frozenset[str]
     lexical: float
     dense: float
+    char: float = 0.0
+    combined: float = 0.0
+    """The matcher's weighted mix of the three."""
 
 
 def _contained(part: Iterable[str], whole: str, empty: float = 0.5) -> float:
@@ -108,16 +112,15 @@ def pair_features(
     query: Text,
     top: Side,
     runner: Side | None,
-    others_max: tuple[float, float, float],
+    others_max: tuple[float, float, float, float],
     idf: Mapping[str, float],
     rare: float,
-    lexical_weight: float,
     unseen: float | None = None,
 ) -> np.ndarray:
     """The :data:`FEATURES` of ``query`` against its best candidate ``top``.
 
     ``runner`` is the second candidate (another entry), ``others_max`` the best (combined, dense,
-    lexical) over the other candidates, ``idf`` the FAQ keys' IDF, ``rare`` the median IDF and
+    lexical, char) over the other candidates, ``idf`` the FAQ keys' IDF, ``rare`` the median IDF and
     ``unseen`` the weight of a word no key has (default: the largest IDF; pass it precomputed).
     """
     if unseen is None:
@@ -126,7 +129,7 @@ def pair_features(
     def weight(tokens: Iterable[str]) -> float:
         return sum(idf.get(t, unseen) for t in tokens)
 
-    combined = lexical_weight * top.lexical + (1 - lexical_weight) * top.dense
+    combined = top.combined
     q, k = query.token_set, top.key.token_set
     q_only = weight(q - top.entry_tokens) / (weight(q) or 1.0)
     k_only = weight(k - q) / (weight(k) or 1.0)
@@ -167,5 +170,8 @@ def pair_features(
         *mine,
         *theirs,
         mine[0] - theirs[0],
+        top.char,
+        top.char - others_max[3],
+        runner.char if runner is not None else 0.0,
     ]
     return np.asarray(values, dtype=np.float64)

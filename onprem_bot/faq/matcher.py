@@ -7,9 +7,10 @@ A wrong FAQ answer is worse than none, so a question matches an entry only when
    content noun (``비밀번호 초기화`` vs ``비밀번호 만료 주기``).
 
 The combined score of a key (a question or an alternative) is
-``lexical_weight * lexical + (1 - lexical_weight) * dense`` where *lexical* is the cosine of
-TF-IDF vectors over Mecab morphemes (IDF from the FAQ keys, Lucene-style) and *dense* the cosine
-of sentence embeddings; an entry scores its best key.
+``lexical_weight * lexical + char_weight * char + (rest) * dense`` where *lexical* is the cosine
+of TF-IDF vectors over Mecab morphemes (IDF from the FAQ keys, Lucene-style), *char* the cosine
+of character 2/3-gram TF-IDF vectors (:mod:`onprem_bot.faq.chargrams`) and *dense* the cosine of
+sentence embeddings; an entry scores its best key.
 
 With a fitted :class:`~onprem_bot.faq.scorer.LinearScorer` (``faq calibrate --write``) the
 decision is learned instead: a match needs the scorer's probability (over the features of
@@ -29,6 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from onprem_bot.faq.chargrams import CharNgramIndex
 from onprem_bot.faq.features import Side, Text, analyse, pair_features
 from onprem_bot.faq.scorer import LinearScorer
 from onprem_bot.korean.normalize import normalize
@@ -123,16 +125,22 @@ class FaqMatcher:
         lexical_weight: float = 0.5,
         check_conflicts: bool = True,
         scorer: LinearScorer | None = None,
+        char_weight: float = 0.0,
     ) -> None:
-        if not 0 <= lexical_weight <= 1:
-            raise ValueError(f"lexical_weight={lexical_weight}: must be in 0..1")
-        if embedder is None and lexical_weight < 1:
-            raise ValueError("without an embedder lexical_weight must be 1")
+        for name, value in (("lexical_weight", lexical_weight), ("char_weight", char_weight)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name}={value}: must be in 0..1")
+        if lexical_weight + char_weight > 1 + 1e-9:
+            raise ValueError(f"lexical_weight + char_weight = {lexical_weight + char_weight}: must be at most 1")
+        if embedder is None and lexical_weight + char_weight < 1 - 1e-9:
+            raise ValueError("without an embedder lexical_weight + char_weight must be 1")
         self.analyzer = analyzer
         self.embedder = embedder
         self.threshold = threshold
         self.margin = margin
         self.lexical_weight = lexical_weight
+        self.char_weight = char_weight
+        self.dense_weight = max(0.0, 1.0 - lexical_weight - char_weight)
         self.check_conflicts = check_conflicts
         self.scorer = scorer
         self._entries: dict[Any, EntryLike] = {}
@@ -145,6 +153,7 @@ class FaqMatcher:
         self._entry_words: dict[Any, tuple[frozenset[str], frozenset[str]]] = {}
         self._postings: dict[str, list[int]] = {}
         self._dense: np.ndarray | None = None
+        self._chars = CharNgramIndex()
         self._rare = 0.0
         self._unseen = 1.0
 
@@ -174,8 +183,9 @@ class FaqMatcher:
         for i, vec in enumerate(self._key_vectors):
             for t in vec:
                 self._postings.setdefault(t, []).append(i)
+        self._chars.build([k for _, k in self._keys])
         self._dense = None
-        if self.embedder is not None and self._keys and self.lexical_weight < 1:
+        if self.embedder is not None and self._keys and self.dense_weight > 0:
             self._dense = self.embedder.embed([k for _, k in self._keys])
 
     @property
@@ -199,7 +209,8 @@ class FaqMatcher:
         dense = np.zeros(len(self._keys), dtype=np.float32)
         if self._dense is not None and self.embedder is not None:
             dense = self._dense @ self.embedder.embed_query(question).astype(np.float32)
-        combined = self.lexical_weight * lexical + (1 - self.lexical_weight) * dense
+        chars = self._chars.scores(question)
+        combined = self.lexical_weight * lexical + self.char_weight * chars + self.dense_weight * dense
         want = max(n, RIVALS) if features or self.scorer is not None else n
         best: dict[Any, int] = {}
         for i in np.argsort(-combined, kind="stable")[: max(50, 8 * want)]:
@@ -214,7 +225,7 @@ class FaqMatcher:
             conflicts = self._conflicts(query.token_set, i) if self.check_conflicts else ()
             vector = None
             if rank == 0 and (features or self.scorer is not None):
-                vector = self._features(query, picked, lexical, dense, combined)
+                vector = self._features(query, picked, (lexical, dense, chars, combined))
             out.append(
                 Candidate(
                     self._keys[i][0],
@@ -228,22 +239,31 @@ class FaqMatcher:
             )
         return out
 
-    def _side(self, i: int, lexical: np.ndarray, dense: np.ndarray) -> Side:
+    def _side(self, i: int, scores: tuple[np.ndarray, ...]) -> Side:
+        lexical, dense, chars, combined = scores
         tokens, nouns = self._entry_words[self._keys[i][0]]
-        return Side(self._key_texts[i], tokens, nouns, float(lexical[i]), float(dense[i]))
+        return Side(
+            self._key_texts[i],
+            tokens,
+            nouns,
+            float(lexical[i]),
+            float(dense[i]),
+            float(chars[i]),
+            float(combined[i]),
+        )
 
-    def _features(
-        self, query: Text, picked: list[int], lexical: np.ndarray, dense: np.ndarray, combined: np.ndarray
-    ) -> np.ndarray:
+    def _features(self, query: Text, picked: list[int], scores: tuple[np.ndarray, ...]) -> np.ndarray:
+        lexical, dense, chars, combined = scores
         rivals = picked[1:]
         others = (
             max((float(combined[i]) for i in rivals), default=0.0),
             max((float(dense[i]) for i in rivals), default=0.0),
             max((float(lexical[i]) for i in rivals), default=0.0),
+            max((float(chars[i]) for i in rivals), default=0.0),
         )
-        runner = self._side(rivals[0], lexical, dense) if rivals else None
-        top = self._side(picked[0], lexical, dense)
-        return pair_features(query, top, runner, others, self._idf, self._rare, self.lexical_weight, self._unseen)
+        runner = self._side(rivals[0], scores) if rivals else None
+        top = self._side(picked[0], scores)
+        return pair_features(query, top, runner, others, self._idf, self._rare, self._unseen)
 
     def match(self, question: str, threshold: float | None = None, margin: float | None = None) -> FaqMatch:
         """Decide whether ``question`` is one of the FAQ entries."""

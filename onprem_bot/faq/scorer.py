@@ -23,7 +23,7 @@ from onprem_bot.faq.features import FEATURES
 
 log = logging.getLogger(__name__)
 
-SCORER_VERSION = 1
+SCORER_VERSION = 2
 DEFAULT_SCORER = Path(__file__).resolve().parents[1] / "data" / "faq_scorer.json"
 """The scorer fitted for the embedded USE embedder (``faq calibrate --write`` over ../shared/data)."""
 
@@ -43,6 +43,7 @@ class LinearScorer:
     """... and a combined-score margin over the runner-up of at least this."""
     embedder: str
     lexical_weight: float
+    char_weight: float = 0.0
     version: int = SCORER_VERSION
 
     def __post_init__(self) -> None:
@@ -131,8 +132,8 @@ def save_scorer(scorer: LinearScorer, path: Path) -> None:
     tmp.replace(path)
 
 
-def load_scorer(path: Path, embedder: str, lexical_weight: float) -> LinearScorer | None:
-    """The scorer at ``path`` if it was fitted for ``embedder`` and ``lexical_weight``, else None (logged)."""
+def load_scorer(path: Path, embedder: str, lexical_weight: float, char_weight: float = 0.0) -> LinearScorer | None:
+    """The scorer at ``path`` if it was fitted for ``embedder`` and these weights, else None (logged)."""
     if not path.is_file():
         return None
     try:
@@ -143,15 +144,15 @@ def load_scorer(path: Path, embedder: str, lexical_weight: float) -> LinearScore
     if scorer.features != FEATURES or scorer.version != SCORER_VERSION:
         log.warning("FAQ scorer %s is for other features: re-run `onprem-bot faq calibrate --write`", path)
         return None
-    if scorer.embedder != embedder or abs(scorer.lexical_weight - lexical_weight) > 1e-9:
+    mine = (scorer.embedder, round(scorer.lexical_weight, 6), round(scorer.char_weight, 6))
+    wanted = (embedder, round(lexical_weight, 6), round(char_weight, 6))
+    if mine != wanted:
         log.warning(
-            "FAQ scorer %s was fitted for embedder %s (lexical_weight %s), not %s (%s): "
+            "FAQ scorer %s was fitted for (embedder, lexical_weight, char_weight) = %s, not %s: "
             "using the threshold/margin rule; re-run `onprem-bot faq calibrate --write`",
             path,
-            scorer.embedder,
-            scorer.lexical_weight,
-            embedder,
-            lexical_weight,
+            mine,
+            wanted,
         )
         return None
     return scorer
