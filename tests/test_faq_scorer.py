@@ -23,6 +23,7 @@ from onprem_bot.faq.scorer import (
     save_scorer,
 )
 from onprem_bot.korean.analyzer import KoreanAnalyzer
+from tests.test_faq_matcher import Entry
 
 
 def _scorer(weights: dict[str, float], bias: float, threshold: float = 0.5, **kw: object) -> LinearScorer:
@@ -104,14 +105,6 @@ def test_features_see_quoted_terms_and_swapped_nouns() -> None:
     assert good["combined"] == pytest.approx(0.71)
     assert good["combined_margin"] == pytest.approx(0.71 - 0.6)
     assert (good["char"], good["char_margin"], good["runner_char"]) == pytest.approx((0.6, 0.3, 0.3))
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    question: str
-    answer: str
-    alternatives: tuple[str, ...] = ()
 
 
 ENTRIES = [
