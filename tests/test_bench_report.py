@@ -76,6 +76,9 @@ def test_small_run_gathers_every_component(app: App, tmp_path: Path) -> None:
     )
     assert {"ingest", "faq", "retrieval_100"} <= set(report["components"]) | set(report["absent"])
     assert "generation" in report["absent"]  # no model file: said, not failed
+    faq = report["components"]["faq"]
+    assert {"match_p95_ms", "baseline_p95_ms", "p95_vs_baseline"} <= set(faq)
+    assert any(r["name"].startswith("FAQ match") for r in report["ratios"])
     ingest = report["components"]["ingest"]
     assert ingest["repeats"] == 2 and set(ingest["ingest_chunks_per_s"]) == {"median", "min", "max", "n"}
     md = render_markdown(report, note="test run")

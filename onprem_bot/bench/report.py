@@ -330,6 +330,18 @@ def speed_ratios(components: dict[str, Any]) -> list[dict[str, Any]]:
                     "whole hybrid query (analysis, encoding, dense, fusion) vs BM25 scoring alone",
                 )
             )
+    if "faq" in components:
+        f = components["faq"]
+        out.append(
+            ratio(
+                "FAQ match: configured matcher vs morphemes + embedding rule",
+                f.get("match_p95_ms"),
+                f.get("baseline_p95_ms"),
+                "p95 ms",
+                "baseline p95 ms",
+                "the cost of the character n-grams and the learned scorer; lower is faster",
+            )
+        )
     if "generation" in components:
         g = components["generation"]
         out.append(
@@ -383,7 +395,8 @@ METHODS = [
     "- **ingest**: `corpus/` loaded, chunked and stored into a fresh SQLite database (chunks/s), then the "
     "search index built from those chunks: Mecab BM25 + the configured embedder, no embedding cache (chunks/s).",
     "- **faq**: match latency in a warm process over N entries made from statute sentences; half the probes "
-    "are reworded entries, half unrelated; query encoding with the configured embedder included.",
+    "are reworded entries, half unrelated; query encoding with the configured embedder included; the same "
+    "queries are timed, interleaved, on the morphemes + embedding rule as the baseline.",
     "- **retrieval_N**: N synthetic chunks of real statute sentences; BM25 (bm25s) and FAISS search alone, the "
     "whole hybrid query, index load time and memory in a fresh process; rank-bm25 answers the same queries in "
     "the same run as the baseline. Dense vectors are hash vectors of the embedder's dimension (real FAISS "
