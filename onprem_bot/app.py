@@ -103,7 +103,13 @@ def build_app(settings: Settings) -> App:
     scorer = None
     if cfg.learned:
         faq_embedder_name = cached.name if cfg.lexical_weight + cfg.char_weight < 1 else "none"
-        scorer = load_scorer(cfg.scorer_file or DEFAULT_SCORER, faq_embedder_name, cfg.lexical_weight, cfg.char_weight)
+        scorer = load_scorer(
+            cfg.scorer_file or DEFAULT_SCORER,
+            faq_embedder_name,
+            cfg.lexical_weight,
+            cfg.char_weight,
+            explicit=cfg.scorer_file is not None,
+        )
     matcher = FaqMatcher(
         analyzer,
         cached,

@@ -11,7 +11,7 @@ import pytest
 from onprem_bot.cli import main
 from tests.statute_sample import STATUTE_MD
 
-CHECKS = ["python", "packages", "llama-cpp-python", "gpu", "llm", "embedder", "database", "disk", "offline"]
+CHECKS = ["python", "packages", "llama-cpp-python", "gpu", "llm", "embedder", "database", "disk", "offline", "faq"]
 
 
 def doctor(*args: str) -> tuple[int, str]:
@@ -89,3 +89,25 @@ def test_sentence_transformers_folder_dimension_is_read_without_loading(
     _code, out = run(capsys, "--json")
     embedder = {c["name"]: c for c in json.loads(out)["checks"]}["embedder"]
     assert embedder["status"] == "ok" and "768" in embedder["detail"]
+
+
+def test_faq_check_says_whether_the_learned_scorer_decides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from onprem_bot.faq.features import FEATURES
+    from onprem_bot.faq.scorer import LinearScorer, save_scorer
+
+    def faq_check() -> dict[str, str]:
+        _code, out = run(capsys, "--json")
+        return {c["name"]: c for c in json.loads(out)["checks"]}["faq"]
+
+    shipped = faq_check()  # the shipped scorer is for USE; the tests embed with the hash embedder
+    assert shipped["status"] == "warn" and "faq calibrate --write" in shipped["detail"]
+    n = len(FEATURES)
+    mine = LinearScorer(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.5, 0.0, "hash-64", 0.2, 0.4)
+    save_scorer(mine, tmp_path / "mine.json")
+    monkeypatch.setenv("ONPREM_BOT_FAQ__SCORER_FILE", str(tmp_path / "mine.json"))
+    ok = faq_check()
+    assert ok["status"] == "ok" and "learned scorer" in ok["detail"]
+    monkeypatch.setenv("ONPREM_BOT_FAQ__LEARNED", "false")
+    assert faq_check()["status"] == "ok" and "rule" in faq_check()["detail"]

@@ -262,3 +262,16 @@ def test_weights_are_validated() -> None:
     FaqMatcher(KoreanAnalyzer(), None, lexical_weight=0.5, char_weight=0.5)  # no dense part: fine
     with pytest.raises(ConfigError, match="char_weight"):
         load_settings(env={}, faq={"lexical_weight": 0.7, "char_weight": 0.5})
+
+
+def test_a_named_scorer_that_does_not_fit_is_a_warning_the_default_only_debug(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.json"
+    save_scorer(_scorer({"combined": 4.0}, -2.0), path)
+    with caplog.at_level("DEBUG", logger="onprem_bot.faq.scorer"):
+        assert load_scorer(path, "use-multilingual-v3", 0.7) is None
+        assert load_scorer(path, "use-multilingual-v3", 0.7, explicit=False) is None
+    levels = [r.levelname for r in caplog.records]
+    assert levels == ["WARNING", "DEBUG"]
+    assert all(getattr(r, "event", None) == "faq_scorer_skipped" for r in caplog.records)

@@ -129,26 +129,31 @@ def _model(settings: Any) -> Check:
     return (status, "llm", f"{path.name}: {fit.message}")
 
 
-def _embedder(settings: Any) -> Check:
-    """The embedding model (folder present, its dimension) against the live index it must match."""
+def _identity(cfg: Any) -> tuple[str, int | None] | str:
+    """The embedder's (name, dimension) as the index records them, or what is wrong with its folder."""
     from onprem_bot.embed.backends import USE_DIMENSION, USE_NAME, folder_fingerprint
-    from onprem_bot.index.store import IndexStore
 
-    cfg = settings.embedder
-    name: str | None
-    dimension: int | None
     if cfg.backend == "sentence-transformers":
         path = cfg.model_path
         if not (path and path.is_dir()):
-            return ("fail", "embedder", f"모델 폴더가 없습니다 (folder not found): {path}")
+            return f"모델 폴더가 없습니다 (folder not found): {path}"
         if not (path / "modules.json").is_file():
-            return ("fail", "embedder", f"sentence-transformers 폴더가 아닙니다 (no modules.json): {path}")
-        name = f"st:{path.resolve().name}:{folder_fingerprint(path)}"
-        dimension = _st_dimension(path)
-    elif cfg.backend == "use":
-        name, dimension = USE_NAME, USE_DIMENSION
-    else:
-        name, dimension = f"{cfg.backend}-64", 64
+            return f"sentence-transformers 폴더가 아닙니다 (no modules.json): {path}"
+        return f"st:{path.resolve().name}:{folder_fingerprint(path)}", _st_dimension(path)
+    if cfg.backend == "use":
+        return USE_NAME, USE_DIMENSION
+    return f"{cfg.backend}-64", 64
+
+
+def _embedder(settings: Any) -> Check:
+    """The embedding model (folder present, its dimension) against the live index it must match."""
+    from onprem_bot.index.store import IndexStore
+
+    cfg = settings.embedder
+    identity = _identity(cfg)
+    if isinstance(identity, str):
+        return ("fail", "embedder", identity)
+    name, dimension = identity
     detail = f"{cfg.backend} {cfg.model_path or ''}".strip() + f" → {name}, {dimension or '?'}차원 (dim)"
     store = IndexStore(settings.index_dir)
     folder = store.current()
@@ -188,6 +193,32 @@ def _st_dimension(path: Any) -> int | None:
         except (ValueError, KeyError, TypeError):
             return None
     return None
+
+
+def _faq_scorer(settings: Any) -> Check:
+    """Whether FAQ matches are decided by the learned scorer (fitted for this embedder) or by the rule."""
+    from onprem_bot.faq.scorer import DEFAULT_SCORER, load_scorer
+
+    cfg = settings.faq
+    rule = f"규칙 (rule): threshold {cfg.threshold}, margin {cfg.margin}"
+    if not cfg.enabled:
+        return ("ok", "faq", "FAQ 꺼짐 (disabled)")
+    if not cfg.learned:
+        return ("ok", "faq", rule + " (learned = false)")
+    identity = _identity(settings.embedder)
+    if isinstance(identity, str):
+        return ("warn", "faq", identity)
+    name = identity[0] if cfg.lexical_weight + cfg.char_weight < 1 else "none"
+    path = cfg.scorer_file or DEFAULT_SCORER
+    scorer = load_scorer(path, name, cfg.lexical_weight, cfg.char_weight, explicit=False)
+    if scorer is None:
+        return (
+            "warn",
+            "faq",
+            f"{rule}; 학습된 판정기 {path}는 이 임베더({name})용이 아닙니다 (scorer not fitted for this embedder: "
+            "`onprem-bot faq calibrate --write FILE`, then [faq] scorer_file)",
+        )
+    return ("ok", "faq", f"학습된 판정기 (learned scorer) {path}: probability >= {scorer.threshold:.4f}")
 
 
 def _database(settings: Any) -> Check:
@@ -238,6 +269,7 @@ CHECKS: tuple[Callable[[Any], Check], ...] = (
     _database,
     _disk,
     _offline,
+    _faq_scorer,
 )
 
 

@@ -132,27 +132,38 @@ def save_scorer(scorer: LinearScorer, path: Path) -> None:
     tmp.replace(path)
 
 
-def load_scorer(path: Path, embedder: str, lexical_weight: float, char_weight: float = 0.0) -> LinearScorer | None:
-    """The scorer at ``path`` if it was fitted for ``embedder`` and these weights, else None (logged)."""
+def load_scorer(
+    path: Path, embedder: str, lexical_weight: float, char_weight: float = 0.0, explicit: bool = True
+) -> LinearScorer | None:
+    """The scorer at ``path`` if it was fitted for ``embedder`` and these weights, else None.
+
+    Why not is logged: a warning for a file the administrator named (``explicit``), debug for the
+    shipped default (another embedder simply means the rule decides; ``doctor`` says so).
+    """
+    level = logging.WARNING if explicit else logging.DEBUG
+    extra = {"event": "faq_scorer_skipped", "path": str(path)}
     if not path.is_file():
+        log.log(level, "FAQ scorer %s not found: using the threshold/margin rule", path, extra=extra)
         return None
     try:
         scorer = LinearScorer.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError, KeyError) as exc:
-        log.warning("FAQ scorer %s unreadable (%s): using the threshold/margin rule", path, exc)
+        log.log(level, "FAQ scorer %s unreadable (%s): using the threshold/margin rule", path, exc, extra=extra)
         return None
     if scorer.features != FEATURES or scorer.version != SCORER_VERSION:
-        log.warning("FAQ scorer %s is for other features: re-run `onprem-bot faq calibrate --write`", path)
+        log.log(level, "FAQ scorer %s is for other features: re-run `faq calibrate --write`", path, extra=extra)
         return None
     mine = (scorer.embedder, round(scorer.lexical_weight, 6), round(scorer.char_weight, 6))
     wanted = (embedder, round(lexical_weight, 6), round(char_weight, 6))
     if mine != wanted:
-        log.warning(
+        log.log(
+            level,
             "FAQ scorer %s was fitted for (embedder, lexical_weight, char_weight) = %s, not %s: "
             "using the threshold/margin rule; re-run `onprem-bot faq calibrate --write`",
             path,
             mine,
             wanted,
+            extra=extra,
         )
         return None
     return scorer
