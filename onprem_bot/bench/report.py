@@ -396,7 +396,7 @@ METHODS = [
     "search index built from those chunks: Mecab BM25 + the configured embedder, no embedding cache (chunks/s).",
     "- **faq**: match latency in a warm process over N entries made from statute sentences; half the probes "
     "are reworded entries, half unrelated; query encoding with the configured embedder included; the same "
-    "queries are timed, interleaved, on the morphemes + embedding rule as the baseline.",
+    "queries are then timed on the morphemes + embedding rule as the baseline.",
     "- **retrieval_N**: N synthetic chunks of real statute sentences; BM25 (bm25s) and FAISS search alone, the "
     "whole hybrid query, index load time and memory in a fresh process; rank-bm25 answers the same queries in "
     "the same run as the baseline. Dense vectors are hash vectors of the embedder's dimension (real FAISS "

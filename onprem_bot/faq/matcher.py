@@ -147,11 +147,11 @@ class FaqMatcher:
         self._keys: list[tuple[Any, str]] = []
         self._exact: dict[str, Any] = {}
         self._idf: dict[str, float] = {}
-        self._key_vectors: list[dict[str, float]] = []
         self._key_tokens: list[frozenset[str]] = []
         self._key_texts: list[Text] = []
         self._entry_words: dict[Any, tuple[frozenset[str], frozenset[str]]] = {}
-        self._postings: dict[str, list[int]] = {}
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        """token → (key rows, their TF-IDF weights): scoring a query is one vector add per token."""
         self._dense: np.ndarray | None = None
         self._chars = CharNgramIndex()
         self._rare = 0.0
@@ -178,11 +178,16 @@ class FaqMatcher:
         self._rare = float(np.median(list(self._idf.values()))) if self._idf else 0.0
         self._unseen = max(self._idf.values(), default=1.0)
         self._key_tokens = [t.token_set for t in self._key_texts]
-        self._key_vectors = [self._tfidf(t) for t in tokens]
-        self._postings = {}
-        for i, vec in enumerate(self._key_vectors):
-            for t in vec:
-                self._postings.setdefault(t, []).append(i)
+        lists: dict[str, tuple[list[int], list[float]]] = {}
+        for i, key_tokens in enumerate(tokens):
+            for t, w in self._tfidf(key_tokens).items():
+                rows, weights = lists.setdefault(t, ([], []))
+                rows.append(i)
+                weights.append(w)
+        self._postings = {
+            t: (np.asarray(rows, dtype=np.int32), np.asarray(weights, dtype=np.float32))
+            for t, (rows, weights) in lists.items()
+        }
         self._chars.build([k for _, k in self._keys])
         self._dense = None
         if self.embedder is not None and self._keys and self.dense_weight > 0:
@@ -204,8 +209,9 @@ class FaqMatcher:
         qvec = self._tfidf(query.tokens)
         lexical = np.zeros(len(self._keys), dtype=np.float32)
         for t, w in qvec.items():
-            for i in self._postings.get(t, ()):
-                lexical[i] += w * self._key_vectors[i][t]
+            posting = self._postings.get(t)
+            if posting is not None:
+                lexical[posting[0]] += w * posting[1]
         dense = np.zeros(len(self._keys), dtype=np.float32)
         if self._dense is not None and self.embedder is not None:
             dense = self._dense @ self.embedder.embed_query(question).astype(np.float32)
@@ -213,7 +219,7 @@ class FaqMatcher:
         combined = self.lexical_weight * lexical + self.char_weight * chars + self.dense_weight * dense
         want = max(n, RIVALS) if features or self.scorer is not None else n
         best: dict[Any, int] = {}
-        for i in np.argsort(-combined, kind="stable")[: max(50, 8 * want)]:
+        for i in _top_indices(combined, max(50, 8 * want)):
             entry_id = self._keys[i][0]
             if entry_id not in best:
                 best[entry_id] = int(i)
@@ -324,6 +330,12 @@ class FaqMatcher:
         if q_only and k_only and shared:
             out.append("term: " + ",".join(sorted(q_only)) + " ≠ " + ",".join(sorted(k_only)))
         return tuple(out)
+
+
+def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest ``scores``, best first, ties by index (a partial sort)."""
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    return part[np.lexsort((part, -scores[part]))]
 
 
 def decide_learned(
