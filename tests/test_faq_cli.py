@@ -9,6 +9,7 @@ import pytest
 
 from onprem_bot.app import App
 from onprem_bot.cli import main
+from tests.test_faq_data import tiny  # noqa: F401  (the fixture: a tiny copy of the shared data's layout)
 from tests.test_ingest import run_cli
 
 
@@ -74,3 +75,23 @@ def test_bad_columns_one_line(tmp_path: Path) -> None:
     bad.write_text("제목,내용\na,b\n", encoding="utf-8")
     code, _stdout, stderr = run_cli("faq", "import", str(bad), home=tmp_path / "home")
     assert code != 0 and "missing columns" in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_calibrate_reports_rule_and_learned_and_checks_its_weights(
+    tiny: Path,  # noqa: F811  (the imported fixture)
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = tmp_path / "home"
+    report = cli_json(
+        capsys, home, "faq", "calibrate", "--data", str(tiny), "--weights", "0.5:0.2,1.0", "--write",
+        str(tmp_path / "s.json"), "--json",
+    )  # fmt: skip
+    assert {"chosen", "learned", "curves", "data"} <= set(report)
+    assert set(report["curves"]) == {"0.5:0.2", "1.0:0.0"}
+    assert (tmp_path / "s.json").is_file() == (report["learned"] is not None)
+    for bad in ("0.7:0.5", "x", "1.5"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--home", str(home), "faq", "calibrate", "--data", str(tiny), "--weights", bad])
+        assert exit_info.value.code != 0
+        assert "--weights" in capsys.readouterr().err
