@@ -133,7 +133,7 @@ class FaqSettings:
     """Refuse a match whose numbers or key content words differ from the entry's."""
     learned: bool = True
     """Decide with the learned scorer (``scorer_file``) when it was fitted for this embedder and
-    lexical weight; otherwise, and when False, the threshold/margin rule decides."""
+    these weights; otherwise, and when False, the threshold/margin rule decides."""
     scorer_file: Path | None = None
     """Default: the scorer shipped for the embedded USE embedder (``faq calibrate --write`` makes one)."""
     seed_file: Path | None = None
