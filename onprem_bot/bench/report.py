@@ -304,90 +304,39 @@ def run_bench_report(
     }
 
 
+_RETRIEVAL_RATIOS = (
+    ("BM25 (bm25s) vs rank-bm25, {size} chunks", "bm25_qps", "rank_bm25_qps", "bm25s queries/s",
+     "rank-bm25 queries/s", "higher is faster"),
+    ("hybrid vs BM25 alone, {size} chunks", "hybrid_p50_ms", "bm25_p50_ms", "hybrid p50 ms", "bm25 p50 ms",
+     "whole hybrid query (analysis, encoding, dense, fusion) vs BM25 scoring alone"),
+)  # fmt: skip
+_RATIOS = (
+    ("faq", "FAQ match: configured matcher vs morphemes + embedding rule", "match_p95_ms", "baseline_p95_ms",
+     "p95 ms", "baseline p95 ms", "the cost of the character n-grams and the learned scorer; lower is faster"),
+    ("generation", "generation tokens/s: product vs raw llama_cpp", "product_tokens_per_s", "raw_tokens_per_s",
+     "product tokens/s", "raw tokens/s", "1.0 = the product's layer costs nothing"),
+    ("generation", "time to first token: product vs raw llama_cpp", "product_ttft_ms", "raw_ttft_ms",
+     "product TTFT ms", "raw TTFT ms", "1.0 = no overhead"),
+    ("check", "checker warm vs cold source cache", "warm_p50_ms", "check_p50_ms", "warm p50 ms", "cold p50 ms",
+     "lower is faster"),
+    ("ingest", "index build vs ingest throughput", "index_chunks_per_s", "ingest_chunks_per_s", "index chunks/s",
+     "ingest chunks/s", "which step bounds a re-ingest"),
+)  # fmt: skip
+"""(component, comparison, value figure, baseline figure, value label, baseline label, note)."""
+
+
 def speed_ratios(components: dict[str, Any]) -> list[dict[str, Any]]:
     """Every speed comparison as a ratio of same-run medians."""
     out = []
     for name, c in components.items():
         if name.startswith("retrieval_"):
             size = name.split("_", 1)[1]
-            out.append(
-                ratio(
-                    f"BM25 (bm25s) vs rank-bm25, {size} chunks",
-                    c.get("bm25_qps"),
-                    c.get("rank_bm25_qps"),
-                    "bm25s queries/s",
-                    "rank-bm25 queries/s",
-                    "higher is faster",
-                )
-            )
-            out.append(
-                ratio(
-                    f"hybrid vs BM25 alone, {size} chunks",
-                    c.get("hybrid_p50_ms"),
-                    c.get("bm25_p50_ms"),
-                    "hybrid p50 ms",
-                    "bm25 p50 ms",
-                    "whole hybrid query (analysis, encoding, dense, fusion) vs BM25 scoring alone",
-                )
-            )
-    if "faq" in components:
-        f = components["faq"]
-        out.append(
-            ratio(
-                "FAQ match: configured matcher vs morphemes + embedding rule",
-                f.get("match_p95_ms"),
-                f.get("baseline_p95_ms"),
-                "p95 ms",
-                "baseline p95 ms",
-                "the cost of the character n-grams and the learned scorer; lower is faster",
-            )
-        )
-    if "generation" in components:
-        g = components["generation"]
-        out.append(
-            ratio(
-                "generation tokens/s: product vs raw llama_cpp",
-                g.get("product_tokens_per_s"),
-                g.get("raw_tokens_per_s"),
-                "product tokens/s",
-                "raw tokens/s",
-                "1.0 = the product's layer costs nothing",
-            )
-        )
-        out.append(
-            ratio(
-                "time to first token: product vs raw llama_cpp",
-                g.get("product_ttft_ms"),
-                g.get("raw_ttft_ms"),
-                "product TTFT ms",
-                "raw TTFT ms",
-                "1.0 = no overhead",
-            )
-        )
-    if "check" in components:
-        c = components["check"]
-        out.append(
-            ratio(
-                "checker warm vs cold source cache",
-                c.get("warm_p50_ms"),
-                c.get("check_p50_ms"),
-                "warm p50 ms",
-                "cold p50 ms",
-                "lower is faster",
-            )
-        )
-    if "ingest" in components:
-        c = components["ingest"]
-        out.append(
-            ratio(
-                "index build vs ingest throughput",
-                c.get("index_chunks_per_s"),
-                c.get("ingest_chunks_per_s"),
-                "index chunks/s",
-                "ingest chunks/s",
-                "which step bounds a re-ingest",
-            )
-        )
+            for title, value, baseline, value_of, baseline_of, note in _RETRIEVAL_RATIOS:
+                out.append(ratio(title.format(size=size), c.get(value), c.get(baseline), value_of, baseline_of, note))
+    for component, title, value, baseline, value_of, baseline_of, note in _RATIOS:
+        if component in components:
+            c = components[component]
+            out.append(ratio(title, c.get(value), c.get(baseline), value_of, baseline_of, note))
     return out
 
 
