@@ -66,7 +66,7 @@ def build_app(settings: Settings) -> App:
     from onprem_bot.checker import Checker
     from onprem_bot.embed.cache import CachedEmbedder
     from onprem_bot.faq.matcher import FaqMatcher
-    from onprem_bot.faq.scorer import DEFAULT_SCORER, load_scorer
+    from onprem_bot.faq.scorer import DEFAULT_SCORER, load_scorer, scorer_embedder
     from onprem_bot.faq.service import FaqService
     from onprem_bot.faq.store import FaqStore, ensure_seeded
     from onprem_bot.index.builder import IndexBuilder
@@ -102,10 +102,9 @@ def build_app(settings: Settings) -> App:
     cfg = settings.faq
     scorer = None
     if cfg.learned:
-        faq_embedder_name = cached.name if cfg.lexical_weight + cfg.char_weight < 1 else "none"
         scorer = load_scorer(
             cfg.scorer_file or DEFAULT_SCORER,
-            faq_embedder_name,
+            scorer_embedder(cached.name, cfg.lexical_weight, cfg.char_weight),
             cfg.lexical_weight,
             cfg.char_weight,
             explicit=cfg.scorer_file is not None,

@@ -197,7 +197,7 @@ def _st_dimension(path: Any) -> int | None:
 
 def _faq_scorer(settings: Any) -> Check:
     """Whether FAQ matches are decided by the learned scorer (fitted for this embedder) or by the rule."""
-    from onprem_bot.faq.scorer import DEFAULT_SCORER, load_scorer
+    from onprem_bot.faq.scorer import DEFAULT_SCORER, load_scorer, scorer_embedder
 
     cfg = settings.faq
     rule = f"규칙 (rule): threshold {cfg.threshold}, margin {cfg.margin}"
@@ -208,7 +208,7 @@ def _faq_scorer(settings: Any) -> Check:
     identity = _identity(settings.embedder)
     if isinstance(identity, str):
         return ("warn", "faq", identity)
-    name = identity[0] if cfg.lexical_weight + cfg.char_weight < 1 else "none"
+    name = scorer_embedder(identity[0], cfg.lexical_weight, cfg.char_weight)
     path = cfg.scorer_file or DEFAULT_SCORER
     scorer = load_scorer(path, name, cfg.lexical_weight, cfg.char_weight, explicit=False)
     if scorer is None:

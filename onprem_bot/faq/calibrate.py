@@ -19,7 +19,7 @@ import numpy as np
 
 from onprem_bot.faq.features import FEATURES
 from onprem_bot.faq.matcher import FaqMatcher, exact_key
-from onprem_bot.faq.scorer import LinearScorer, cross_fitted, train
+from onprem_bot.faq.scorer import LinearScorer, cross_fitted, scorer_embedder, train
 
 THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.96, 0.01))
 MARGINS = (0.0, 0.02, 0.05, 0.08, 0.12)
@@ -106,11 +106,11 @@ class _Table:
     def by_source(self, hit: np.ndarray) -> dict[str, dict[str, float | int]]:
         """Per source: paraphrase recall and right-entry-first rate, or the false-match rate."""
         out: dict[str, dict[str, float | int]] = {}
+        got = np.where(self.exact, self.exact_right, hit & self.right)
         for source in sorted(set(self.source.tolist())):
             mask = self.source == source
             para = mask & (self.kind == "paraphrase")
             if para.any():
-                got = np.where(self.exact, self.exact_right, hit & self.right)
                 out[source] = {
                     "paraphrases": int(para.sum()),
                     "recall": round(float(got[para].mean()), 4),
@@ -244,7 +244,9 @@ def calibrate(
         curves[label] = curve
         if label in rule_at and (best is None or rule_at[label]["tune"]["recall"] > best["tune"]["recall"]):
             best = rule_at[label]
-        fitted = fit_scorer(tune, heldout, name if uses_dense else "none", (lexical_weight, char_weight), max_false)
+        fitted = fit_scorer(
+            tune, heldout, scorer_embedder(name, lexical_weight, char_weight), (lexical_weight, char_weight), max_false
+        )
         if fitted and (
             learned is None or fitted["tune_cross_fitted"]["recall"] > learned["tune_cross_fitted"]["recall"]
         ):

@@ -215,9 +215,10 @@ class FaqMatcher:
         dense = np.zeros(len(self._keys), dtype=np.float32)
         if self._dense is not None and self.embedder is not None:
             dense = self._dense @ self.embedder.embed_query(question).astype(np.float32)
-        chars = self._chars.scores(question)
+        scored = features or self.scorer is not None
+        chars = self._chars.scores(question) if self.char_weight > 0 or scored else np.zeros_like(lexical)
         combined = self.lexical_weight * lexical + self.char_weight * chars + self.dense_weight * dense
-        want = max(n, RIVALS) if features or self.scorer is not None else n
+        want = max(n, RIVALS) if scored else n
         best: dict[Any, int] = {}
         for i in _top_indices(combined, max(50, 8 * want)):
             entry_id = self._keys[i][0]
@@ -230,7 +231,7 @@ class FaqMatcher:
         for rank, i in enumerate(picked[:n]):
             conflicts = self._conflicts(query.token_set, i) if self.check_conflicts else ()
             vector = None
-            if rank == 0 and (features or self.scorer is not None):
+            if rank == 0 and scored:
                 vector = self._features(query, picked, (lexical, dense, chars, combined))
             out.append(
                 Candidate(

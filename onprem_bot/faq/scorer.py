@@ -70,6 +70,11 @@ class LinearScorer:
         return cls(**values)
 
 
+def scorer_embedder(embedder: str, lexical_weight: float, char_weight: float) -> str:
+    """The embedder a scorer is tied to: ``embedder``, or ``none`` when the mix has no dense part."""
+    return embedder if lexical_weight + char_weight < 1 else "none"
+
+
 def _sigmoid(z: Any) -> Any:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
