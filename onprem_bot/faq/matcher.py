@@ -67,6 +67,20 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class FaqSuggestion:
+    """An entry offered as 관련 FAQ when the question was not answered from the FAQ directly."""
+
+    id: Any
+    question: str
+    score: float
+    """The decision's score for this entry (the matcher's confidence scale, 0..1)."""
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"id", "question", "score"}`` (``faq match --json`` / ``ask --json``)."""
+        return {"id": self.id, "question": self.question, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
 class FaqMatch:
     """The decision for one question (``faq match --json``)."""
 
@@ -82,6 +96,8 @@ class FaqMatch:
     matched_key: str | None = None
     confidence: float | None = None
     """The learned scorer's probability that the best entry is right (None under the rule)."""
+    suggestions: tuple[FaqSuggestion, ...] = ()
+    """At most 3 related entries above the suggestion bar; empty when matched."""
 
     def as_json(self) -> dict[str, Any]:
         """The DESIGN.md contract plus the runner-up and the reason."""
@@ -99,6 +115,7 @@ class FaqMatch:
             "reason": self.reason,
             "matched_key": self.matched_key,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "suggestions": [s.as_json() for s in self.suggestions],
         }
 
 
