@@ -20,9 +20,15 @@ from onprem_bot.faq.store import FaqConflictError, FaqEntry, FaqError, ImportRep
 
 # ── FAQ ──────────────────────────────────────────────────────────────────────────────────────
 
-FAQ_COLUMNS = ("id", "질문", "유사질문", "답변", "분류", "사용", "버전", "수정자", "수정 시각")
+FAQ_COLUMNS = ("id", "질문", "유사질문", "답변", "분류", "사용", "대기 후보", "버전", "수정자", "수정 시각")
 FAQ_EDITABLE = {"질문": "question", "유사질문": "alternatives", "답변": "answer", "분류": "category", "사용": "enabled"}
-ACTION_NAMES = {"create": "추가", "update": "수정", "delete": "삭제", "import": "가져오기"}
+ACTION_NAMES = {
+    "create": "추가",
+    "update": "수정",
+    "delete": "삭제",
+    "import": "가져오기",
+    "phrasing": "유사질문 승인",
+}
 FAQ_FILE_TYPES = (".csv", ".tsv", ".xlsx")
 _ALT_SPLIT = re.compile(r"\s*(?:\||\n)\s*")
 
@@ -55,17 +61,18 @@ class EditReport:
 class FaqAdmin:
     """The FAQ editor's operations (the same store and matcher as chat: changes apply at once)."""
 
-    def __init__(self, store: Any, service: Any) -> None:
+    def __init__(self, store: Any, service: Any, phrasings: Any = None) -> None:
         self.store = store
         self.service = service
+        self.phrasings = phrasings
 
     def snapshot(self) -> list[FaqEntry]:
         """Every entry as the editor loads it (their versions guard against concurrent saves)."""
         return self.store.entries()
 
     @staticmethod
-    def table(entries: Sequence[FaqEntry]) -> list[dict[str, Any]]:
-        """The editor's rows, in :data:`FAQ_COLUMNS` order."""
+    def table(entries: Sequence[FaqEntry], pending: Mapping[int, int] | None = None) -> list[dict[str, Any]]:
+        """The editor's rows, in :data:`FAQ_COLUMNS` order (``pending``: phrasings waiting per entry)."""
         return [
             {
                 "id": e.id,
@@ -74,6 +81,7 @@ class FaqAdmin:
                 "답변": e.answer,
                 "분류": e.category,
                 "사용": e.enabled,
+                "대기 후보": (pending or {}).get(e.id, 0),
                 "버전": e.version,
                 "수정자": e.updated_by,
                 "수정 시각": _local(e.updated_at),
@@ -133,6 +141,36 @@ class FaqAdmin:
             except FaqError as exc:
                 report.errors.append(f"새 행 {n}: {exc}")
         return report
+
+    # phrasings learned from use (onprem_bot.faq.phrasings)
+
+    def pending_phrasings(self) -> list[Any]:
+        """The phrasings waiting for a decision, grouped by entry (most often seen first)."""
+        return self.phrasings.pending() if self.phrasings is not None else []
+
+    def pending_counts(self) -> dict[int, int]:
+        """Entry id → phrasings waiting."""
+        return self.phrasings.pending_counts() if self.phrasings is not None else {}
+
+    def approve_phrasing(self, phrasing_id: int, by: str) -> FaqEntry:
+        """Make the phrasing an alternative of its entry: like any edit it moves the FAQ revision, so
+        the chat matcher is rebuilt before the next question (no restart)."""
+        entry: FaqEntry = self._phrasings().approve(phrasing_id, by)
+        return entry
+
+    def reject_phrasing(self, phrasing_id: int, by: str) -> Any:
+        """Keep the phrasing as rejected (never proposed again)."""
+        return self._phrasings().reject(phrasing_id, by)
+
+    def link_phrasing(self, entry_id: int, question: str, by: str, message_id: int | None = None) -> Any:
+        """The review page's 같은 질문: a logged question proposed as a wording of entry ``entry_id``
+        (None when it already is one of the entry's questions)."""
+        return self._phrasings().record(entry_id, question, "admin", by, message_id=message_id)
+
+    def _phrasings(self) -> Any:
+        if self.phrasings is None:
+            raise FaqError("유사질문 후보 저장소가 연결되지 않았습니다 (phrasings not configured)")
+        return self.phrasings
 
     def test(self, question: str) -> Any:
         """The chat matcher's decision for ``question`` (score, runner-up, reason)."""
@@ -215,6 +253,11 @@ def _short(value: Any, limit: int = 60) -> str:
         value = " | ".join(map(str, value))
     text = str(value if value is not None else "")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def local_time(value: datetime | None) -> str:
+    """``YYYY-MM-DD HH:MM`` in the server's time zone (stored times are UTC); empty for None."""
+    return _local(value)
 
 
 def _local(value: datetime | None) -> str:

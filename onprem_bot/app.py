@@ -42,6 +42,8 @@ class App:
     chat: Any = None
     faq_admin: Any = None
     doc_admin: Any = None
+    faq_phrasings: Any = None
+    """Users' wordings waiting to become FAQ alternatives (:mod:`onprem_bot.faq.phrasings`)."""
 
     def reindex(self, progress: bool = False) -> Any:
         """Rebuild the search index from every stored chunk (atomic swap); returns its metadata."""
@@ -167,11 +169,13 @@ def _ui_services(
     from onprem_bot.admin import DocumentAdmin, FaqAdmin
     from onprem_bot.auth import AuthService
     from onprem_bot.chat import ChatService
+    from onprem_bot.faq.phrasings import PhrasingStore
     from onprem_bot.privacy import Masker
     from onprem_bot.storage.conversations import ConversationStore
     from onprem_bot.storage.users import UserStore
 
     conversations = ConversationStore(db, Masker(settings.privacy.mask_logs))
+    phrasings = PhrasingStore(db)
 
     def reindex() -> Any:
         return indexer.build(documents.chunks())
@@ -179,7 +183,8 @@ def _ui_services(
     return {
         "auth": AuthService(UserStore(db), settings.auth),
         "conversations": conversations,
-        "chat": ChatService(pipeline, conversations, documents, faq_store),
-        "faq_admin": FaqAdmin(faq_store, faq),
+        "chat": ChatService(pipeline, conversations, documents, faq_store, phrasings),
+        "faq_admin": FaqAdmin(faq_store, faq, phrasings),
         "doc_admin": DocumentAdmin(documents, ingestor, reindex, settings.home / "uploads", settings.ui.max_upload_mb),
+        "faq_phrasings": phrasings,
     }

@@ -7,21 +7,30 @@ final answer may differ from the streamed text: corrected values, an extractive 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
-from onprem_bot.storage.conversations import ConversationStore, StoredMessage
+from onprem_bot.errors import OnpremBotError
+from onprem_bot.storage.conversations import ConversationError, ConversationStore, StoredMessage
 from onprem_bot.types import Answer, Citation
+
+log = logging.getLogger(__name__)
+CLICK_USER = "chat"
+"""Who a phrasing learned from a chat click is recorded as (chat users do not log in)."""
 
 
 class ChatService:
     """Pipeline + conversation log + the sources behind citations."""
 
-    def __init__(self, pipeline: Any, conversations: ConversationStore, documents: Any, faq_store: Any) -> None:
+    def __init__(
+        self, pipeline: Any, conversations: ConversationStore, documents: Any, faq_store: Any, phrasings: Any = None
+    ) -> None:
         self.pipeline = pipeline
         self.conversations = conversations
         self.documents = documents
         self.faq_store = faq_store
+        self.phrasings = phrasings
 
     def start(self, session_key: str) -> str:
         """A new conversation for a browser session."""
@@ -49,6 +58,35 @@ class ChatService:
             pass
         assert isinstance(last, StoredMessage)
         return last
+
+    def choose_suggestion(self, conversation_id: str, message_id: int, entry_id: Any) -> StoredMessage:
+        """The user picked 관련 FAQ ``entry_id`` under answer ``message_id``: log that entry's approved
+        answer (verbatim, route ``faq``, cited as FAQ #id) in the conversation, and record the
+        question they asked as a pending phrasing of the entry (a failure there never costs the answer).
+
+        :class:`ConversationError` (one line, nothing logged) when the entry was not offered with
+        that answer, was deleted or is switched off.
+        """
+        from onprem_bot.pipeline import faq_citation
+
+        original = self.conversations.message(message_id)
+        if original.conversation_id != conversation_id:
+            raise ConversationError(f"이 대화의 답변이 아닙니다 (message {message_id} is not in this conversation)")
+        if str(entry_id) not in {str(x.id) for x in original.answer.faq_suggestions}:
+            raise ConversationError(f"FAQ #{entry_id}은(는) 이 답변에 제안된 항목이 아닙니다 (not suggested here)")
+        try:
+            entry = self.faq_store.get(int(entry_id))
+        except OnpremBotError:
+            raise ConversationError(f"FAQ #{entry_id}은(는) 삭제되어 보여 드릴 수 없습니다 (entry deleted)") from None
+        if not entry.enabled:
+            raise ConversationError(f"FAQ #{entry_id}은(는) 지금 사용하지 않는 항목입니다 (entry disabled)")
+        if self.phrasings is not None:
+            try:
+                self.phrasings.record(entry.id, original.question, "click", CLICK_USER, message_id=message_id)
+            except OnpremBotError as exc:  # learning is a bonus: the user still gets the answer
+                log.warning("phrasing not recorded: %s", exc, extra={"event": "faq_phrasing_failed"})
+        answer = Answer(entry.answer, "faq", (faq_citation(entry),))
+        return self.conversations.record(conversation_id, entry.question, answer)
 
     def feedback(self, message_id: int, rating: int, comment: str = "") -> None:
         """Store thumbs up (1) / down (-1) and an optional comment on an answer."""

@@ -89,6 +89,7 @@ class Pipeline:
         if len(question) > self.max_query_chars:
             question = question[: self.max_query_chars]
             notices.append(TRUNCATED.format(n=self.max_query_chars))
+        suggestions: tuple[Any, ...] = ()
         if self.faq is not None and self.faq_enabled:
             t = time.perf_counter()
             match = self.faq.match(question)
@@ -96,22 +97,23 @@ class Pipeline:
             if match.matched:
                 yield _done(Answer(match.answer, "faq", (faq_citation(match),)), timings, started, notices)
                 return
+            suggestions = tuple(getattr(match, "suggestions", ()) or ())[:3]  # 관련 FAQ, shown with the answer
         t = time.perf_counter()
         hits = self.retriever.run(question, k=self.k)
         timings["retrieval_ms"] = _ms(t)
         if not hits or max(_relevance(h) for h in hits) < self.settings.min_relevance or not _any_overlap(hits):
             closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
-            yield _done(Answer(NOT_FOUND, "refused", closest), timings, started, notices)
+            yield _done(Answer(NOT_FOUND, "refused", closest), timings, started, notices, suggestions)
             return
         if self.settings.mode == "extractive" or self.llm is None:
-            yield _done(self._extractive(question, hits), timings, started, notices)
+            yield _done(self._extractive(question, hits), timings, started, notices, suggestions)
             return
         try:
             final = yield from self._generate(question, hits, timings, notices)
         except LLMError as exc:  # a missing or dead model must not take the answer down: quote the sources
             notices.append(NO_MODEL.format(error=exc))
             final = self._extractive(question, hits)
-        yield _done(final, timings, started, notices)
+        yield _done(final, timings, started, notices, suggestions)
 
     def _generate(
         self, question: str, hits: Sequence[Hit], timings: dict[str, float], notices: list[str]
@@ -278,9 +280,13 @@ def _cite_sentences(text: str, n: int) -> str:
     return text.rstrip() + f" [{n}]"
 
 
-def _done(answer: Answer, timings: dict[str, float], started: float, notices: list[str]) -> Answer:
+def _done(
+    answer: Answer, timings: dict[str, float], started: float, notices: list[str], suggestions: tuple[Any, ...] = ()
+) -> Answer:
     timings["total_ms"] = _ms(started)
-    return Answer(answer.answer, answer.route, answer.citations, answer.check, dict(timings), tuple(notices))
+    return Answer(
+        answer.answer, answer.route, answer.citations, answer.check, dict(timings), tuple(notices), suggestions
+    )
 
 
 def _ms(since: float) -> float:

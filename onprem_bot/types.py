@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from onprem_bot.faq.matcher import FaqSuggestion
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class Answer:
     timings: dict[str, float] | None = None
     notices: tuple[str, ...] = ()
     """Things the user should know (a truncated question, the model unavailable)."""
+    faq_suggestions: tuple[FaqSuggestion, ...] = ()
+    """관련 FAQ: the best FAQ entries when the FAQ did not answer directly (at most 3; empty for route faq)."""
 
     def as_json(self) -> dict[str, object]:
         """The DESIGN.md ``ask --json`` contract."""
@@ -109,4 +115,5 @@ class Answer:
             "check": {"verdict": self.check.verdict, "findings": list(self.check.findings)},
             "timings": dict(self.timings or {}),
             "notices": list(self.notices),
+            "faq_suggestions": [s.as_json() for s in self.faq_suggestions],
         }

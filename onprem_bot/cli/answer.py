@@ -50,6 +50,10 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
             click.echo(
                 f"  ! {finding.get('kind')}: {finding.get('value')} → {finding.get('suggestion') or '확인 불가'}"
             )
+    if final.faq_suggestions:
+        click.echo("관련 FAQ (이 질문을 찾으셨나요?):")
+        for s in final.faq_suggestions:
+            click.echo(f"  FAQ #{s.id} {s.question}")
     for notice in final.notices:
         click.echo(f"  * {notice}", err=True)
 

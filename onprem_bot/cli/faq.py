@@ -1,4 +1,4 @@
-"""FAQ commands: import, export, list, match, calibrate."""
+"""FAQ commands: import, export, list, match, phrasings / approve / reject, calibrate."""
 
 from __future__ import annotations
 
@@ -126,6 +126,100 @@ def faq_match(ctx: click.Context, question: str, as_json: bool) -> None:
         click.echo(f"판정기 확률 (confidence): {result.confidence:.3f}")
     if result.runner_up_id is not None:
         click.echo(f"차순위 #{result.runner_up_id} ({result.runner_up_score:.3f}): {result.runner_up_question}")
+
+
+@faq.command(name="phrasings")
+@click.option("--entry", "entry_id", type=int, default=None, help="이 FAQ 번호의 후보만 (only this entry)")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "approved", "rejected", "all"]),
+    default="pending",
+    show_default=True,
+    help="어떤 후보를 볼지 (which phrasings)",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_phrasings(ctx: click.Context, entry_id: int | None, status: str, as_json: bool) -> None:
+    """승인을 기다리는 유사질문 후보 (phrasings learned from chat clicks and the review page)."""
+    from onprem_bot.faq.phrasings import SOURCE_NAMES, STATUS_NAMES
+
+    app = app_of(ctx)
+    found = app.faq_phrasings.find(entry_id, None if status == "all" else status)
+    if as_json:
+        print_json({"phrasings": [p.as_json() for p in found]})
+        return
+    if not found:
+        click.echo("유사질문 후보가 없습니다 (no phrasings)")
+        return
+    current = None
+    for p in found:
+        if p.entry_id != current:
+            current = p.entry_id
+            waiting = sum(1 for q in found if q.entry_id == current and q.status == "pending")
+            title = p.entry_question if p.entry_question is not None else "(삭제된 항목 / deleted)"
+            click.echo(f"FAQ #{p.entry_id} {title}  — 대기 {waiting}건")
+        click.echo(
+            f"  후보 #{p.id} [{STATUS_NAMES.get(p.status, p.status)}] {p.text}"
+            f"  ({p.count}회, {SOURCE_NAMES.get(p.source, p.source)})"
+        )
+
+
+@faq.command(name="approve")
+@click.argument("phrasing_id", type=int)
+@click.option("--by", default="admin", show_default=True, help="변경 기록에 남길 이름 (recorded as the editor)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_approve(ctx: click.Context, phrasing_id: int, by: str, as_json: bool) -> None:
+    """유사질문 후보를 승인합니다: 그 FAQ의 유사질문이 되어 바로 적용됩니다 (becomes an alternative at once)."""
+    app = app_of(ctx)
+    phrasing = app.faq_phrasings.get(phrasing_id)
+    entry = app.faq_phrasings.approve(phrasing_id, by)
+    if as_json:
+        print_json(
+            {"id": phrasing_id, "status": "approved", "entry_id": entry.id, "alternatives": list(entry.alternatives)}
+        )
+        return
+    click.echo(f"승인했습니다: 후보 #{phrasing_id} '{phrasing.text}' → FAQ #{entry.id} {entry.question}")
+
+
+@faq.command(name="reject")
+@click.argument("phrasing_id", type=int)
+@click.option("--by", default="admin", show_default=True, help="기록에 남길 이름 (recorded as the reviewer)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_reject(ctx: click.Context, phrasing_id: int, by: str, as_json: bool) -> None:
+    """유사질문 후보를 거절합니다 (kept as rejected; the same wording is not proposed again)."""
+    phrasing = app_of(ctx).faq_phrasings.reject(phrasing_id, by)
+    if as_json:
+        print_json({"id": phrasing.id, "status": phrasing.status, "entry_id": phrasing.entry_id})
+        return
+    click.echo(f"거절했습니다: 후보 #{phrasing.id} '{phrasing.text}' (FAQ #{phrasing.entry_id})")
+
+
+def _weights(text: str) -> tuple[tuple[float, float], ...]:
+    from onprem_bot.errors import OnpremBotError
+
+    try:
+        grid = tuple(
+            (float(pair.split(":")[0]), float(pair.split(":")[1]) if ":" in pair else 0.0) for pair in text.split(",")
+        )
+    except (ValueError, IndexError):
+        raise OnpremBotError(f"--weights={text}: lexical[:char] 숫자를 쉼표로 (e.g. 0.2:0.4,0.3)") from None
+    if not grid or any(not (0 <= a <= 1 and 0 <= b <= 1 and a + b <= 1) for a, b in grid):
+        raise OnpremBotError(f"--weights={text}: 각 값은 0..1, 합은 1 이하 (each in 0..1, sum at most 1)")
+    return grid
+
+
+def _episodes(data: Path, seed: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    from onprem_bot.errors import OnpremBotError
+    from onprem_bot.eval.faq_data import build_calibration_set
+    from onprem_bot.eval.faq_episodes import build_episodes, mcfaq_episode
+
+    if not data.is_dir():
+        raise OnpremBotError(f"보정 데이터 폴더가 없습니다 (calibration data not found): {data}")
+    cal = build_calibration_set(data, seed=seed)
+    episodes = build_episodes(cal, seed=seed)
+    return cal, episodes, {"mcfaq_all_heldout": mcfaq_episode(cal, seed=seed)}
 
 
 @faq.command(name="calibrate")

@@ -239,6 +239,31 @@ class FaqStore:
         return report
 
 
+def add_alternative(s: Session, entry_id: int, text: str, by: str, action: str = "phrasing") -> FaqEntry:
+    """Append ``text`` to an entry's alternatives inside the caller's transaction, recorded in its history.
+
+    :class:`FaqError` (nothing changed) when the entry is gone or another entry already asks
+    the same question (named); an alternative the entry already has changes nothing.
+    """
+    row = s.get(FaqEntryRow, entry_id)
+    if row is None:
+        raise FaqError(f"FAQ #{entry_id}이(가) 삭제되어 없습니다 (entry deleted)")
+    text = (text or "").strip()
+    if not text:
+        raise FaqError("빈 문장은 유사질문이 될 수 없습니다 (empty alternative)")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise FaqError(f"유사질문이 너무 깁니다: {len(text)}자 (longer than {MAX_QUESTION_CHARS})")
+    _refuse_duplicates(s, [text], entry_id)
+    if exact_key(text) in {exact_key(k) for k in (row.question, *row.alternatives)}:
+        return _entry(row)
+    old = _values(row)
+    row.alternatives = [*row.alternatives, text]
+    row.version += 1
+    row.updated_by, row.updated_at = by, _now()
+    _log(s, entry_id, action, by, old, _values(row))
+    return _entry(row)
+
+
 def ensure_seeded(store: FaqStore, path: Path) -> int:
     """Import the shipped seed list once, into a FAQ that has never been edited; rows added."""
     if store.revision():

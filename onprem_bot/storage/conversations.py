@@ -57,6 +57,8 @@ class MessageRow(Base):
     notices: Mapped[list[str]] = mapped_column(JSON, default=list)
     timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    faq_suggestions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """The 관련 FAQ offered with the answer (``{"id", "question", "score"}``; migration 0005)."""
 
 
 class FeedbackRow(Base):
@@ -154,6 +156,7 @@ class ConversationStore:
                 notices=list(answer.notices),
                 timings=dict(answer.timings or {}),
                 created_at=now,
+                faq_suggestions=[_jsonable(x.as_json()) for x in answer.faq_suggestions],
             )
             s.add(row)
             s.flush()
@@ -272,7 +275,13 @@ def _local_midnight_utc(day: date) -> datetime:
 
 
 def _message(row: MessageRow, fb: FeedbackRow | None) -> StoredMessage:
+    from onprem_bot.faq.matcher import FaqSuggestion
+
     citations = tuple(Citation(**c) for c in row.citations or ())
+    suggestions = tuple(
+        FaqSuggestion(x.get("id"), str(x.get("question") or ""), float(x.get("score") or 0.0))
+        for x in row.faq_suggestions or ()
+    )
     answer = Answer(
         row.answer,
         row.route,
@@ -280,6 +289,7 @@ def _message(row: MessageRow, fb: FeedbackRow | None) -> StoredMessage:
         Check(row.verdict, tuple(row.findings or ())),
         dict(row.timings or {}),
         tuple(row.notices or ()),
+        suggestions,
     )
     return StoredMessage(
         row.id,

@@ -109,3 +109,32 @@ class FaqHistoryRow(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class FaqPhrasingRow(Base):
+    """A user's wording proposed as an alternative of an FAQ entry (migration 0005).
+
+    ``source`` is ``click`` (a chat user picked the entry among the suggestions under an answer)
+    or ``admin`` (linked on the review page); ``status`` is ``pending``, ``approved`` (added to
+    the entry's alternatives) or ``rejected`` (kept, never proposed again). One row per entry and
+    normalised wording (``text_hash``): the same wording again only raises ``seen_count``. No
+    foreign key: a phrasing outlives a deleted entry, like its history.
+    """
+
+    __tablename__ = "faq_phrasings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    seen_count: Mapped[int] = mapped_column(Integer, default=1)
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_faq_phrasings_entry_text", "entry_id", "text_hash", unique=True),)
