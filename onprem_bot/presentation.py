@@ -92,6 +92,20 @@ def citation_title(c: Citation) -> str:
     return f"[{c.n}] {c.doc_title} {where}".strip()
 
 
+SUGGESTIONS_TITLE = "이 질문을 찾으셨나요?"
+"""The heading of the 관련 FAQ buttons under an answer the FAQ did not give directly."""
+
+
+def suggestion_label(suggestion: Any) -> str:
+    """``FAQ #12 · 비밀번호를 잊어버렸어요`` (plain text; escape before rendering)."""
+    return f"FAQ #{suggestion.id} · {suggestion.question}"
+
+
+def offered_suggestions(answer: Answer) -> tuple[Any, ...]:
+    """The 관련 FAQ to show under ``answer`` (none under an FAQ answer)."""
+    return () if answer.route == "faq" else tuple(answer.faq_suggestions)
+
+
 def highlight_segments(text: str, sentence: str) -> list[tuple[str, bool]]:
     """``text`` cut into (segment, is_the_supporting_sentence) pieces; the sentence is found
     exactly, else ignoring differences in white space; not found: one plain segment."""

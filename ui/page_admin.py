@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,9 +10,10 @@ import pandas as pd
 import streamlit as st
 from ui_common import flash, md, session_key, show_flashes
 
-from onprem_bot.admin import FAQ_COLUMNS, UploadError
+from onprem_bot.admin import FAQ_COLUMNS, UploadError, local_time
 from onprem_bot.auth import AuthSession, LoginError
 from onprem_bot.errors import OnpremBotError
+from onprem_bot.faq.phrasings import SOURCE_NAMES
 from onprem_bot.storage.conversations import review_csv, review_rows
 
 SECTIONS = (
@@ -87,14 +89,14 @@ def faq_page(app: Any, session: AuthSession) -> None:
         "셀을 고친 뒤 **변경 저장**을 누르세요. 유사질문은 `|` 로 구분합니다. "
         "'사용'을 끄면 답변에 쓰이지 않습니다. 행을 선택해 삭제할 수 있습니다. 저장하면 바로 적용됩니다."
     )
-    table = pd.DataFrame(admin.table(snapshot), columns=list(FAQ_COLUMNS))
+    table = pd.DataFrame(admin.table(snapshot, admin.pending_counts()), columns=list(FAQ_COLUMNS))
     st.data_editor(
         table,
         key=editor_key,
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
-        disabled=["id", "버전", "수정자", "수정 시각"],
+        disabled=["id", "대기 후보", "버전", "수정자", "수정 시각"],
         column_config={
             "id": st.column_config.NumberColumn("id", width="small"),
             "질문": st.column_config.TextColumn("질문", required=True, max_chars=1000),
@@ -119,6 +121,8 @@ def faq_page(app: Any, session: AuthSession) -> None:
     if reload.button("새로 불러오기", key="faq_reload"):
         _reload_faq(app)
         st.rerun()
+
+    phrasings_section(app, session)
 
     st.subheader("질문 테스트")
     test_q = st.text_input("질문을 넣으면 채팅과 같은 방식으로 FAQ와 맞춰 봅니다", key="faq_test_question")
@@ -158,6 +162,46 @@ def faq_page(app: Any, session: AuthSession) -> None:
     )
     with st.expander("편집 기록"):
         st.dataframe(admin.history_rows(200), hide_index=True, width="stretch")
+
+
+def phrasings_section(app: Any, session: AuthSession) -> None:
+    """The wordings waiting per entry (count + list) with 승인 / 거절."""
+    admin = app.faq_admin
+    waiting = admin.pending_phrasings()
+    st.subheader(f"유사질문 후보 ({len(waiting)})")
+    if not waiting:
+        st.caption(
+            "승인을 기다리는 후보가 없습니다. 채팅에서 '이 질문을 찾으셨나요?'의 FAQ를 누르거나 "
+            "검토 화면에서 '같은 질문'으로 연결한 질문이 여기에 모입니다."
+        )
+        return
+    st.caption("승인하면 그 FAQ의 유사질문이 되어 바로 적용됩니다. 거절한 문장은 다시 제안되지 않습니다.")
+    for entry_id, items in itertools.groupby(waiting, key=lambda p: p.entry_id):
+        group = list(items)
+        title = group[0].entry_question
+        name = title if title is not None else "(삭제된 항목)"
+        with st.expander(md(f"FAQ #{entry_id} {name} — 대기 {len(group)}건"), expanded=True):
+            for p in group:
+                text_col, ok_col, no_col = st.columns([6, 1, 1])
+                source = SOURCE_NAMES.get(p.source, p.source)
+                text_col.markdown(md(p.text) + "  \n" + md(f"{p.count}회 · {source} · {local_time(p.updated_at)}"))
+                if ok_col.button("승인", key=f"phrasing_approve_{p.id}"):
+                    _decide(lambda pid=p.id: admin.approve_phrasing(pid, session.user), p, "승인")
+                if no_col.button("거절", key=f"phrasing_reject_{p.id}"):
+                    _decide(lambda pid=p.id: admin.reject_phrasing(pid, session.user), p, "거절")
+
+
+def _decide(action: Any, phrasing: Any, verb: str) -> None:
+    try:
+        action()
+    except OnpremBotError as exc:
+        flash("error", str(exc))
+    else:
+        target = f"FAQ #{phrasing.entry_id}의 유사질문으로 추가" if verb == "승인" else "거절"
+        flash("success", f"{verb}했습니다: '{phrasing.text}' → {target}")
+    st.session_state.pop("faq_snapshot", None)  # the table reloads with the new alternative
+    st.session_state["faq_gen"] = int(st.session_state.get("faq_gen", 0)) + 1
+    st.rerun()
 
 
 # ── Documents ────────────────────────────────────────────────────────────────────────────────
@@ -240,6 +284,51 @@ def review_page(app: Any, session: AuthSession) -> None:
     st.caption(f"{len(messages)}건 · 부정 평가(👎)가 먼저 나옵니다")
     st.dataframe(review_rows(messages), hide_index=True, width="stretch")
     st.download_button("CSV로 내보내기", review_csv(messages), "review.csv", "text/csv", key="review_export")
+    link_section(app, session, messages)
+
+
+def link_section(app: Any, session: AuthSession, messages: list[Any]) -> None:
+    """같은 질문: record a logged question as a wording of a chosen FAQ entry (an editor approves it)."""
+    st.subheader("같은 질문 연결")
+    entries = app.faq_store.entries()
+    if not messages or not entries:
+        st.caption("연결할 질문이나 FAQ 항목이 없습니다.")
+        return
+    st.caption(
+        "기록된 질문이 어떤 FAQ와 같은 질문이면 연결하세요. FAQ 화면의 유사질문 후보에 올라가고, "
+        "승인하면 그 FAQ의 유사질문이 됩니다."
+    )
+    by_id = {m.id: m for m in messages}
+    faq = {e.id: e for e in entries}
+    left, right = st.columns(2)
+    message_id = left.selectbox(
+        "기록된 질문",
+        list(by_id),
+        format_func=lambda i: f"{local_time(by_id[i].created_at)} · {_clip(by_id[i].question)}",
+        key="link_message",
+    )
+    entry_id = right.selectbox(
+        "FAQ 항목", list(faq), format_func=lambda i: f"#{i} {_clip(faq[i].question)}", key="link_entry"
+    )
+    if st.button("같은 질문", key="link_same", help="이 질문을 선택한 FAQ의 유사질문 후보로 기록합니다"):
+        question = by_id[message_id].question
+        try:
+            recorded = app.faq_admin.link_phrasing(entry_id, question, session.user, message_id)
+        except OnpremBotError as exc:
+            st.error(md(str(exc)))
+            return
+        if recorded is None:
+            st.info(md(f"이미 FAQ #{entry_id}의 질문이나 유사질문입니다 (기록하지 않음)."))
+        elif recorded.status == "pending":
+            st.success(md(f"FAQ #{entry_id}의 유사질문 후보로 기록했습니다 (후보 #{recorded.id}, {recorded.count}회)."))
+        else:
+            state = "승인" if recorded.status == "approved" else "거절"
+            st.info(md(f"이미 {state}된 후보입니다 (후보 #{recorded.id}); 다시 제안하지 않습니다."))
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def dashboard_page(app: Any, session: AuthSession) -> None:

@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from ui_common import md, session_key, show_flashes
+from ui_common import flash, md, session_key, show_flashes
 
 from onprem_bot.errors import OnpremBotError
-from onprem_bot.presentation import answer_badges, citation_title, finding_line, highlighted_markdown, problem_findings
+from onprem_bot.presentation import (
+    SUGGESTIONS_TITLE,
+    answer_badges,
+    citation_title,
+    finding_line,
+    highlighted_markdown,
+    offered_suggestions,
+    problem_findings,
+    suggestion_label,
+)
 from onprem_bot.storage.conversations import StoredMessage
 
 TITLE = "onprem-bot · 사내 문서 챗봇"
@@ -103,7 +112,29 @@ def render_answer(app: Any, message: StoredMessage) -> None:
         with st.expander(md(citation_title(c))):
             source = app.chat.source_text(c)
             st.markdown(highlighted_markdown(source or c.snippet, c.snippet))
+    render_suggestions(app, message)
     render_feedback(app, message)
+
+
+def render_suggestions(app: Any, message: StoredMessage) -> None:
+    """관련 FAQ as "이 질문을 찾으셨나요?" buttons: a click adds that entry's approved answer to the
+    conversation and records the question as a wording of the entry (for an editor to approve)."""
+    suggestions = offered_suggestions(message.answer)
+    if not suggestions:
+        return
+    picked: dict[int, Any] = st.session_state.setdefault("faq_picked", {})
+    chosen = picked.get(message.id)
+    st.markdown(f"**{md(SUGGESTIONS_TITLE)}**")
+    for s in suggestions:
+        label = suggestion_label(s) + (" ✓" if chosen is not None and str(chosen) == str(s.id) else "")
+        if st.button(md(label), key=f"faq_suggest_{message.id}_{s.id}", disabled=chosen is not None):
+            try:
+                app.chat.choose_suggestion(message.conversation_id, message.id, s.id)
+            except OnpremBotError as exc:
+                flash("error", str(exc))
+            else:
+                picked[message.id] = s.id
+            st.rerun()
 
 
 def render_feedback(app: Any, message: StoredMessage) -> None:
