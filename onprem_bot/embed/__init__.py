@@ -6,20 +6,26 @@ The database cache is :class:`onprem_bot.embed.cache.CachedEmbedder`.
 
 from onprem_bot.embed.backends import (
     BACKENDS,
+    DEFAULT_BACKEND,
     HashEmbedder,
     SentenceTransformerEmbedder,
     USEEmbedder,
     make_embedder,
 )
-from onprem_bot.embed.base import Embedder, EmbedderError, normalize_rows
+from onprem_bot.embed.base import SIDES, Embedder, EmbedderError, check_side, normalize_rows
+from onprem_bot.embed.e5 import E5Embedder
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_BACKEND",
+    "SIDES",
+    "E5Embedder",
     "Embedder",
     "EmbedderError",
     "HashEmbedder",
     "SentenceTransformerEmbedder",
     "USEEmbedder",
+    "check_side",
     "make_embedder",
     "normalize_rows",
 ]

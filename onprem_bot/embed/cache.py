@@ -1,7 +1,9 @@
 """An embedding cache in the database, so that re-ingesting unchanged text embeds nothing again.
 
-Rows of ``embedding_cache`` are keyed by the embedder's :attr:`~Embedder.name` and the sha256
-of the exact text embedded; the vector is stored as little-endian float32 bytes (unit length).
+Rows of ``embedding_cache`` are keyed by the embedder's :attr:`~Embedder.name` (with ``#query``
+or ``#passage`` appended for an asymmetric model such as e5, whose two sides differ) and the
+sha256 of the exact text embedded (after :meth:`~Embedder.fit` cut it to what the model reads);
+the vector is stored as little-endian float32 bytes (unit length).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, insert, select
 
-from onprem_bot.embed.base import Embedder, normalize_rows
+from onprem_bot.embed.base import Embedder, check_side, normalize_rows
 from onprem_bot.storage.db import Database
 from onprem_bot.storage.schema import EmbeddingCacheRow
 
@@ -41,7 +43,8 @@ class CachedEmbedder(Embedder):
     """Wraps an :class:`Embedder`: :meth:`embed` reads and fills the database cache.
 
     Same :attr:`name` and :attr:`dimension` as the wrapped embedder, so an index built through
-    the cache matches one built without it. Queries (:meth:`embed_query`) are not cached.
+    the cache matches one built without it. Single queries (:meth:`embed_query`) are not cached;
+    :meth:`embed` caches either side (``side="query"`` for FAQ keys).
     """
 
     def __init__(self, embedder: Embedder, db: Database) -> None:
@@ -59,27 +62,54 @@ class CachedEmbedder(Embedder):
         """The wrapped embedder's dimension."""
         return self.embedder.dimension
 
+    @property
+    def symmetric(self) -> bool:  # type: ignore[override]
+        """The wrapped embedder's symmetry."""
+        return self.embedder.symmetric
+
     def warm_up(self) -> None:
         """Load the wrapped model."""
         self.embedder.warm_up()
 
+    def fit(self, text: str, side: str = "passage") -> str:
+        """The part of ``text`` the wrapped model reads."""
+        return self.embedder.fit(text, side)
+
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        """The wrapped embedder's batch, uncached."""
+        """The wrapped embedder's passage batch, uncached."""
         return self.embedder.embed_batch(texts)
+
+    def embed_query_batch(self, texts: list[str]) -> np.ndarray:
+        """The wrapped embedder's query batch, uncached."""
+        return self.embedder.embed_query_batch(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The wrapped embedder's query vector, uncached."""
         return self.embedder.embed_query(text)
 
+    def model_key(self, side: str = "passage") -> str:
+        """The cache's ``model`` column for ``side``: the name, plus ``#side`` for an asymmetric model."""
+        check_side(side)
+        return self.name if self.symmetric else f"{self.name}#{side}"
+
     def embed(
-        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, desc: str = "임베딩"
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: bool = False,
+        desc: str = "임베딩",
+        side: str = "passage",
     ) -> np.ndarray:
-        """Unit float32 rows for ``texts`` in input order; only texts not in the cache are embedded.
+        """Unit float32 rows for ``texts`` on ``side`` in input order; only texts not in the cache are embedded.
 
         The progress bar counts the texts being embedded (the misses). New vectors are stored
         in one transaction; :attr:`stats` tells hits and misses of this call.
         """
-        items = [str(t) for t in texts]
+        model = self.model_key(side)
+        raw = [str(t) for t in texts]
+        if raw:
+            self.embedder.warm_up()  # fit() may need the model's tokenizer
+        items = [self.embedder.fit(t, side) for t in raw]
         hashes = [text_hash(t) for t in items]
         distinct: dict[str, str] = {}
         for key, text in zip(hashes, items, strict=True):
@@ -88,18 +118,18 @@ class CachedEmbedder(Embedder):
         if not items:
             self.stats = CacheStats()
             return np.zeros((0, dimension), dtype=np.float32)
-        found, stale = self._lookup(list(distinct), dimension)
+        found, stale = self._lookup(model, list(distinct), dimension)
         missing = [key for key in distinct if key not in found]
         if missing:
             fresh = self.embedder.embed(
-                [distinct[k] for k in missing], batch_size=batch_size, progress=progress, desc=desc
+                [distinct[k] for k in missing], batch_size=batch_size, progress=progress, desc=desc, side=side
             )
-            self._store(dict(zip(missing, fresh, strict=True)), stale, dimension)
+            self._store(model, dict(zip(missing, fresh, strict=True)), stale, dimension)
             found.update(zip(missing, fresh, strict=True))
         self.stats = CacheStats(hits=len(distinct) - len(missing), misses=len(missing))
         return normalize_rows(np.stack([found[key] for key in hashes]))
 
-    def _lookup(self, keys: list[str], dimension: int) -> tuple[dict[str, np.ndarray], list[str]]:
+    def _lookup(self, model: str, keys: list[str], dimension: int) -> tuple[dict[str, np.ndarray], list[str]]:
         """Cached vectors by key, and the keys whose stored row has the wrong size (to replace)."""
         found: dict[str, np.ndarray] = {}
         stale: list[str] = []
@@ -107,7 +137,7 @@ class CachedEmbedder(Embedder):
         with self.db.session() as session:
             for start in range(0, len(keys), CHUNK_SIZE):
                 query = select(table.text_hash, table.dim, table.vector).where(
-                    table.model == self.name, table.text_hash.in_(keys[start : start + CHUNK_SIZE])
+                    table.model == model, table.text_hash.in_(keys[start : start + CHUNK_SIZE])
                 )
                 for key, dim, blob in session.execute(query):
                     if dim == dimension and len(blob) == dimension * _DTYPE.itemsize:
@@ -116,34 +146,40 @@ class CachedEmbedder(Embedder):
                         stale.append(key)
         return found, stale
 
-    def _store(self, vectors: dict[str, np.ndarray], stale: list[str], dimension: int) -> None:
+    def _store(self, model: str, vectors: dict[str, np.ndarray], stale: list[str], dimension: int) -> None:
         """Insert ``vectors`` (replacing ``stale`` rows) in one transaction."""
         rows = [
-            {"model": self.name, "text_hash": key, "dim": dimension, "vector": np.asarray(vec, dtype=_DTYPE).tobytes()}
+            {"model": model, "text_hash": key, "dim": dimension, "vector": np.asarray(vec, dtype=_DTYPE).tobytes()}
             for key, vec in vectors.items()
         ]
         table = EmbeddingCacheRow
         with self.db.session() as session:
             for start in range(0, len(stale), CHUNK_SIZE):
                 part = stale[start : start + CHUNK_SIZE]
-                session.execute(delete(table).where(table.model == self.name, table.text_hash.in_(part)))
+                session.execute(delete(table).where(table.model == model, table.text_hash.in_(part)))
             statement = _insert_ignoring_duplicates(session.get_bind().dialect.name)
             for start in range(0, len(rows), CHUNK_SIZE):
                 session.execute(statement, rows[start : start + CHUNK_SIZE])
 
-    def prune(self, keep_hashes: Iterable[str]) -> int:
-        """Delete this model's cached vectors whose key is not in ``keep_hashes``; returns how many.
+    def key(self, text: str, side: str = "passage") -> str:
+        """The cache key of ``text`` on ``side``: :func:`text_hash` of what the model reads of it."""
+        self.embedder.warm_up()
+        return text_hash(self.embedder.fit(text, side))
 
-        Keys come from :func:`text_hash` of the texts still in use.
+    def prune(self, keep_hashes: Iterable[str], side: str = "passage") -> int:
+        """Delete this model's cached vectors of ``side`` whose key is not in ``keep_hashes``; returns how many.
+
+        Keys come from :meth:`key` of the texts still in use.
         """
         keep = set(keep_hashes)
+        model = self.model_key(side)
         table = EmbeddingCacheRow
         with self.db.session() as session:
-            stored = session.scalars(select(table.text_hash).where(table.model == self.name)).all()
+            stored = session.scalars(select(table.text_hash).where(table.model == model)).all()
             drop = [key for key in stored if key not in keep]
             for start in range(0, len(drop), CHUNK_SIZE):
                 part = drop[start : start + CHUNK_SIZE]
-                session.execute(delete(table).where(table.model == self.name, table.text_hash.in_(part)))
+                session.execute(delete(table).where(table.model == model, table.text_hash.in_(part)))
         return len(drop)
 
 

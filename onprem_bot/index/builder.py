@@ -58,7 +58,9 @@ class IndexBuilder:
     def build(self, chunks: Sequence[Chunk], progress: bool = False) -> IndexMeta:
         """Index ``chunks`` (all of them, in the given order) and make the result live."""
         tokens = self.analyzer.tokens_many(bm25_text(c, self.settings.title_weight) for c in chunks)
-        vectors = self.embedder.embed([dense_text(c) for c in chunks], batch_size=self.batch_size, progress=progress)
+        vectors = self.embedder.embed(
+            [dense_text(c) for c in chunks], batch_size=self.batch_size, progress=progress, side="passage"
+        )
         dimension = int(self.embedder.dimension)
 
         def write(folder: Path) -> IndexMeta:

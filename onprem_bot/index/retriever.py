@@ -91,7 +91,7 @@ class HybridRetriever:
             if meta.embedder != self.embedder.name:
                 raise SearchIndexError(
                     f"색인은 '{meta.embedder}' 임베딩으로 만들어졌고 현재 설정은 '{self.embedder.name}'입니다 "
-                    "(index built with another embedder): onprem-bot ingest --reindex 로 다시 만드세요"
+                    "(index built with another embedder): onprem-bot ingest --reindex <문서 폴더> 로 다시 만드세요"
                 )
             self.embedder.warm_up()
             if meta.dimension != self.embedder.dimension:
