@@ -58,6 +58,16 @@ def build_embedder(settings: Settings) -> Any:
     return make_embedder(cfg.backend, cfg.model_path, cfg.device or None)
 
 
+def embedder_profile(settings: Settings, name: str, pairing: str = "query/passage") -> Any:
+    """The cosine bars of embedder ``name`` (shipped, or measured into ``<home>/embedder_profiles.json``)."""
+    from onprem_bot.embed.profiles import HOME_PROFILE_FILE, profile_for
+
+    try:
+        return profile_for(name, pairing, [settings.home / HOME_PROFILE_FILE])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 ROOT = Path(__file__).resolve().parents[1]
 """The installation folder (holds faq/, corpus/ and models/)."""
 SEED_FAQ = ROOT / "faq" / "seed.csv"
@@ -135,6 +145,7 @@ def build_app(settings: Settings) -> App:
         faq_enabled=cfg.enabled,
         max_query_chars=settings.retrieval.max_query_chars,
         max_tokens=settings.llm.max_tokens,
+        profile=embedder_profile(settings, embedder.name),
     )
     return App(
         settings,

@@ -23,6 +23,7 @@ from onprem_bot.citations import (
     map_citations,
 )
 from onprem_bot.config import AnswerSettings
+from onprem_bot.embed.profiles import FALLBACK, EmbedderProfile
 from onprem_bot.errors import QueryError
 from onprem_bot.llm.base import LLMError, trim_repetition
 from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, drop_instruction_echoes, strip_sentinels
@@ -55,6 +56,7 @@ class Pipeline:
         faq_enabled: bool = True,
         max_query_chars: int = 2000,
         max_tokens: int = 256,
+        profile: EmbedderProfile | None = None,
     ) -> None:
         if k < 1:
             raise ValueError(f"k={k}: must be >= 1")
@@ -68,6 +70,8 @@ class Pipeline:
         self.faq_enabled = faq_enabled
         self.max_query_chars = max_query_chars
         self.max_tokens = max_tokens
+        self.profile = profile or FALLBACK
+        """The retrieval embedder's cosine bars (query vs passage): what a dense score means."""
 
     def ask(self, question: str) -> Answer:
         """The final answer to ``question`` (the stream consumed)."""
@@ -101,7 +105,8 @@ class Pipeline:
         t = time.perf_counter()
         hits = self.retriever.run(question, k=self.k)
         timings["retrieval_ms"] = _ms(t)
-        if not hits or max(_relevance(h) for h in hits) < self.settings.min_relevance or not _any_overlap(hits):
+        relevance = max((_relevance(h, self.profile) for h in hits), default=0.0)
+        if not hits or relevance < self.settings.min_relevance or not _any_overlap(hits, self.profile):
             closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
             yield _done(Answer(NOT_FOUND, "refused", closest), timings, started, notices, suggestions)
             return
@@ -235,13 +240,16 @@ class Pipeline:
         return Answer(text, "extractive", citations)
 
 
-def _relevance(hit: Hit) -> float:
-    return max(hit.dense_score, min(1.0, hit.bm25_score / 10))
+def _relevance(hit: Hit, profile: EmbedderProfile) -> float:
+    """How relevant ``hit`` looks, 0..1: the dense cosine on the embedder's own scale (0 at its unrelated
+    bar, 1 at its paraphrase median: :meth:`EmbedderProfile.scaled`) or BM25 / 10, whichever is higher."""
+    return max(profile.scaled(hit.dense_score), min(1.0, hit.bm25_score / 10))
 
 
-def _any_overlap(hits: Sequence[Hit]) -> bool:
-    """False when no hit shares a single word with the question (BM25 zero) and dense is weak."""
-    return any(h.bm25_score > 0 or h.dense_score >= 0.5 for h in hits)
+def _any_overlap(hits: Sequence[Hit], profile: EmbedderProfile) -> bool:
+    """False when no hit shares a single word with the question (BM25 zero) and no dense score
+    reaches the embedder's unrelated bar (:meth:`EmbedderProfile.is_overlap`)."""
+    return any(h.bm25_score > 0 or profile.is_overlap(h.dense_score) for h in hits)
 
 
 def echoes_question(question: str, text: str, tokens: Callable[[str], Sequence[str]] | None = None) -> bool:

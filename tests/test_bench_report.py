@@ -81,6 +81,9 @@ def test_small_run_gathers_every_component(app: App, tmp_path: Path) -> None:
     assert any(r["name"].startswith("FAQ match") for r in report["ratios"])
     ingest = report["components"]["ingest"]
     assert ingest["repeats"] == 2 and set(ingest["ingest_chunks_per_s"]) == {"median", "min", "max", "n"}
+    # the same chunks indexed with USE in the same run: the configured embedder's ingest time as a ratio
+    assert ingest["baseline_embedder"] == "use-multilingual-v3" and "total_vs_baseline" in ingest
+    assert any(r["name"].startswith("sample-corpus ingest") and r["ratio"] for r in report["ratios"])
     md = render_markdown(report, note="test run")
     assert md.startswith("# Benchmarks") and "## Machine" in md and "| figure | median | min | max |" in md
     assert "test run" in md and "generation" in md

@@ -11,7 +11,19 @@ import pytest
 from onprem_bot.cli import main
 from tests.statute_sample import STATUTE_MD
 
-CHECKS = ["python", "packages", "llama-cpp-python", "gpu", "llm", "embedder", "database", "disk", "offline", "faq"]
+CHECKS = [
+    "python",
+    "packages",
+    "llama-cpp-python",
+    "gpu",
+    "llm",
+    "embedder",
+    "profile",
+    "database",
+    "disk",
+    "offline",
+    "faq",
+]
 
 
 def doctor(*args: str) -> tuple[int, str]:

@@ -54,6 +54,7 @@ from onprem_bot.cli import answer as _answer  # noqa: E402,F401
 from onprem_bot.cli import check as _check  # noqa: E402,F401
 from onprem_bot.cli import doctor as _doctor  # noqa: E402,F401
 from onprem_bot.cli import documents as _documents  # noqa: E402,F401
+from onprem_bot.cli import embedder as _embedder  # noqa: E402,F401
 from onprem_bot.cli import evaluate as _evaluate  # noqa: E402,F401
 from onprem_bot.cli import faq as _faq  # noqa: E402,F401
 from onprem_bot.cli import models as _models  # noqa: E402,F401

