@@ -57,6 +57,7 @@ class Pipeline:
         max_query_chars: int = 2000,
         max_tokens: int = 256,
         profile: EmbedderProfile | None = None,
+        judge: Any | None = None,
     ) -> None:
         if k < 1:
             raise ValueError(f"k={k}: must be >= 1")
@@ -72,6 +73,8 @@ class Pipeline:
         self.max_tokens = max_tokens
         self.profile = profile or FALLBACK
         """The retrieval embedder's cosine bars (query vs passage): what a dense score means."""
+        self.judge = judge
+        """An :class:`~onprem_bot.answerable.AnswerabilityJudge`: refuses questions the hits do not cover."""
 
     def ask(self, question: str) -> Answer:
         """The final answer to ``question`` (the stream consumed)."""
@@ -106,7 +109,12 @@ class Pipeline:
         hits = self.retriever.run(question, k=self.k)
         timings["retrieval_ms"] = _ms(t)
         relevance = max((_relevance(h, self.profile) for h in hits), default=0.0)
-        if not hits or relevance < self.settings.min_relevance or not _any_overlap(hits, self.profile):
+        if (
+            not hits
+            or relevance < self.settings.min_relevance
+            or not _any_overlap(hits, self.profile)
+            or (self.judge is not None and not self.judge.run(question, hits).answerable)
+        ):
             closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
             yield _done(Answer(NOT_FOUND, "refused", closest), timings, started, notices, suggestions)
             return

@@ -60,6 +60,19 @@ class BM25Index:
         """The tokens that occur in the index vocabulary."""
         return [t for t in tokens if t in self._vocab]
 
+    def document_frequency(self, tokens: Sequence[str]) -> np.ndarray:
+        """How many documents contain each of ``tokens`` (0 for a token not in the index), shape ``(len(tokens),)``.
+
+        Read from bm25s's token-major score matrix: a token's postings run from ``indptr[id]`` to ``indptr[id + 1]``.
+        """
+        indptr = self._require().scores["indptr"]  # type: ignore[attr-defined]
+        out = np.zeros(len(tokens), dtype=np.int64)
+        for i, t in enumerate(tokens):
+            tid = self._vocab.get(t)
+            if tid is not None:
+                out[i] = int(indptr[tid + 1]) - int(indptr[tid])
+        return out
+
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the query ``tokens`` (unknown tokens ignored)."""
         known = self.known(tokens)

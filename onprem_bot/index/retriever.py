@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from onprem_bot.config import RetrievalSettings
 from onprem_bot.errors import QueryError, SearchIndexError
 from onprem_bot.index.bm25 import BM25Index, top_k
@@ -107,6 +109,12 @@ class HybridRetriever:
         self.warm_up()
         assert self._loaded is not None
         return self._loaded.meta
+
+    def document_frequency(self, tokens: Sequence[str]) -> tuple[np.ndarray, int]:
+        """``(chunks containing each token, number of chunks)`` in the live index (for IDF weights)."""
+        self.warm_up()
+        assert self._loaded is not None
+        return self._loaded.bm25.document_frequency(tokens), self._loaded.meta.count
 
     def run(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query`` (``mode``: hybrid, bm25 or dense)."""
