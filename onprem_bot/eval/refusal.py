@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from onprem_bot.answerable import FEATURES, DEFAULT_MODEL_FILE, AnswerabilityJudge, RefusalModel, write_refusal_model
+from onprem_bot.answerable import DEFAULT_MODEL_FILE, FEATURES, AnswerabilityJudge, RefusalModel, write_refusal_model
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "data" / "eval"
 DEV_ANSWERABLE = ("statutes_dev.jsonl", "statutes_answers.jsonl", "sample_30.jsonl")
