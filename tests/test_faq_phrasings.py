@@ -4,6 +4,7 @@ matcher answers that wording, conflicts, deleted entries, rejects never re-propo
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,20 @@ def test_same_wording_is_counted_not_duplicated(app: App, store: PhrasingStore) 
         store.record(9999, "아무 질문", "admin", "boss")
     with pytest.raises(PhrasingError, match="출처"):
         store.record(a, "아무 질문", "email", "boss")
+
+
+def test_concurrent_proposals_of_one_wording_make_one_row_that_counts_them_all(app: App, store: PhrasingStore) -> None:
+    a, _ = two_entries(app)
+    wording = "비밀번호 어디서 바꿔요"
+
+    def propose(_: int) -> None:
+        for _ in range(5):
+            store.record(a, wording, "click", "chat")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(propose, range(4)))
+    [row] = store.pending()
+    assert row.text == wording and row.count == 20
 
 
 def test_approve_makes_it_an_alternative_the_matcher_answers_at_once(app: App, store: PhrasingStore) -> None:

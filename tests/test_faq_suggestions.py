@@ -151,3 +151,12 @@ def test_choosing_a_suggestion_logs_the_faq_answer_and_records_the_phrasing(
     with pytest.raises(ConversationError, match="삭제"):
         chat.choose_suggestion(conv, asked.id, entries[0].id)
     assert len(chat.history(conv)) == 2  # nothing logged for the refused clicks
+
+
+def test_the_learned_phrasing_is_the_masked_question(indexed: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    suggest_for_misses(monkeypatch, n=1)
+    conv = indexed.chat.start("session-1")
+    asked = indexed.chat.ask(conv, "제 번호 010-1234-5678인데 근로자 정의가 뭔가요?")
+    indexed.chat.choose_suggestion(conv, asked.id, asked.answer.faq_suggestions[0].id)
+    [pending] = indexed.faq_phrasings.pending()
+    assert "010-1234-5678" not in pending.text and pending.text == asked.question

@@ -129,10 +129,11 @@ class PhrasingStore:
                             updated_at=now,
                         )
                         s.add(row)
-                    else:
-                        row.seen_count += 1
+                    else:  # counted in SQL, so two replicas counting at once both count
+                        row.seen_count = FaqPhrasingRow.seen_count + 1
                         row.updated_at = now
                     s.flush()
+                    s.refresh(row)
                     return _phrasing(row, entry.question)
             except IntegrityError:
                 continue
