@@ -16,18 +16,26 @@ def is_relevant(chunk: Chunk, gold: Mapping[str, str]) -> bool:
     """Does ``chunk`` satisfy a gold row ``{doc_title?, article?, chunk_text_contains?}``?
 
     Titles compare with spaces ignored (``개인정보보호법`` = ``개인정보 보호법``); an article
-    label must match exactly (any piece of a split article counts).
+    label must match exactly (any piece of a split article counts). A row that also names the
+    ``page`` of a PDF accepts a chunk of that document covering that page (the right article or page).
     """
     title = gold.get("doc_title")
     if title and _squash(title) != _squash(chunk.doc_title):
         return False
     article = gold.get("article")
-    if article and chunk.article != article:
+    if article and chunk.article != article and not _on_page(chunk, gold.get("page")):
         return False
     needle = gold.get("chunk_text_contains")
     if needle and _squash(needle) not in _squash(chunk.text):
         return False
     return bool(title or article or needle)
+
+
+def _on_page(chunk: Chunk, page: object) -> bool:
+    """Whether ``chunk`` covers PDF page ``page`` (1-based; None or a chunk without pages: False)."""
+    if page in (None, "") or chunk.page is None:
+        return False
+    return chunk.page <= int(str(page)) <= (chunk.page_end or chunk.page)
 
 
 def first_relevant_rank(chunks: Sequence[Chunk], gold: Mapping[str, str]) -> int | None:
