@@ -77,21 +77,36 @@ def test_bad_columns_one_line(tmp_path: Path) -> None:
     assert code != 0 and "missing columns" in stderr and len(stderr.strip().splitlines()) == 1
 
 
-def test_calibrate_reports_rule_and_learned_and_checks_its_weights(
+def test_calibrate_fits_on_episodes_and_checks_its_weights(
     tiny: Path,  # noqa: F811  (the imported fixture)
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     home = tmp_path / "home"
     report = cli_json(
-        capsys, home, "faq", "calibrate", "--data", str(tiny), "--weights", "0.5:0.2,1.0", "--write",
-        str(tmp_path / "s.json"), "--json",
+        capsys, home, "faq", "calibrate", "--data", str(tiny), "--weights", "0.5:0.2,1.0", "--key-sides", "passage",
+        "--write", str(tmp_path / "s.json"), "--json",
     )  # fmt: skip
-    assert {"chosen", "learned", "curves", "data"} <= set(report)
-    assert set(report["curves"]) == {"0.5:0.2", "1.0:0.0"}
-    assert (tmp_path / "s.json").is_file() == (report["learned"] is not None)
+    assert {"chosen", "settings", "episodes", "embedder"} <= set(report)
+    assert {(s["lexical_weight"], s["char_weight"]) for s in report["settings"]} <= {(0.5, 0.2), (1.0, 0.0)}
+    assert (tmp_path / "s.json").is_file() == (report["chosen"] is not None)
     for bad in ("0.7:0.5", "x", "1.5"):
         with pytest.raises(SystemExit) as exit_info:
             main(["--home", str(home), "faq", "calibrate", "--data", str(tiny), "--weights", bad])
         assert exit_info.value.code != 0
         assert "--weights" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--home", str(home), "faq", "calibrate", "--data", str(tiny), "--key-sides", "both"])
+    assert exit_info.value.code != 0
+    assert "--key-sides" in capsys.readouterr().err
+
+
+def test_episodes_report_the_installed_decision(
+    tiny: Path,  # noqa: F811  (the imported fixture)
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = cli_json(capsys, tmp_path / "home", "faq", "episodes", "--data", str(tiny), "--json")
+    assert {"decision", "episodes", "by_size", "by_source", "mcfaq_all"} <= set(out)
+    assert "all" in out["by_size"]
+    assert {"direct_right", "reached", "false_direct_near_miss", "false_direct_off_topic"} <= set(out["mcfaq_all"])

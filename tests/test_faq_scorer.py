@@ -1,18 +1,17 @@
-"""The learned FAQ scorer: fitting, cross-fitting, persistence, the matcher's learned rule, calibration."""
+"""The learned FAQ scorer: fitting, cross-fitting, persistence (one scorer per embedder), the matcher's learned rule."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from onprem_bot.embed.backends import HashEmbedder
-from onprem_bot.faq.calibrate import calibrate
 from onprem_bot.faq.chargrams import CharNgramIndex
-from onprem_bot.faq.features import FEATURES, Side, analyse, pair_features
+from onprem_bot.faq.features import FEATURES, analyse, candidate_features, entry_text
 from onprem_bot.faq.matcher import FaqMatcher
 from onprem_bot.faq.scorer import (
     DEFAULT_SCORER,
@@ -29,7 +28,7 @@ from tests.test_faq_matcher import Entry
 def _scorer(weights: dict[str, float], bias: float, threshold: float = 0.5, **kw: object) -> LinearScorer:
     n = len(FEATURES)
     w = tuple(weights.get(name, 0.0) for name in FEATURES)
-    values = {"embedder": "hash-64", "lexical_weight": 0.7, "margin": 0.0, **kw}
+    values = {"embedder": "hash-64", "lexical_weight": 0.7, "suggest_threshold": 0.0, **kw}
     return LinearScorer(FEATURES, (0.0,) * n, (1.0,) * n, w, bias, threshold, **values)  # type: ignore[arg-type]
 
 
@@ -58,7 +57,7 @@ def test_cross_fitted_scores_never_see_their_own_entry() -> None:
 
 
 def test_scorer_round_trip_and_refusals(tmp_path: Path) -> None:
-    scorer = _scorer({"combined": 4.0}, -2.0)
+    scorer = _scorer({"dense": 4.0}, -2.0)
     path = tmp_path / "s.json"
     save_scorer(scorer, path)
     assert load_scorer(path, "hash-64", 0.7) == scorer
@@ -67,44 +66,52 @@ def test_scorer_round_trip_and_refusals(tmp_path: Path) -> None:
     assert load_scorer(path, "hash-64", 0.7, char_weight=0.2) is None  # another character weight
     assert load_scorer(tmp_path / "missing.json", "hash-64", 0.7) is None
     data = json.loads(path.read_text(encoding="utf-8"))
-    path.write_text(json.dumps({**data, "features": ["combined"]}), encoding="utf-8")
+    record = {**data["scorers"][0], "features": ["dense"]}
+    path.write_text(json.dumps({**data, "scorers": [record]}), encoding="utf-8")
     assert load_scorer(path, "hash-64", 0.7) is None  # malformed: fewer features than values
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(json.JSONDecodeError):
         json.loads(path.read_text(encoding="utf-8"))
     assert load_scorer(path, "hash-64", 0.7) is None
-    with pytest.raises(ValueError, match="threshold"):
+    with pytest.raises(ValueError, match="bars"):
         replace(scorer, threshold=1.5)
 
 
-def test_the_shipped_scorer_matches_the_features_and_the_default_embedder() -> None:
+def test_the_shipped_scorers_match_the_features_and_both_embedded_embedders() -> None:
+    from onprem_bot.config import FaqSettings
+    from onprem_bot.embed.backends import USE_NAME
+    from onprem_bot.embed.e5 import E5_NAME
+
     data = json.loads(DEFAULT_SCORER.read_text(encoding="utf-8"))
-    assert tuple(data["features"]) == FEATURES  # re-run `faq calibrate --write` after changing features
-    scorer = load_scorer(DEFAULT_SCORER, data["embedder"], data["lexical_weight"], data["char_weight"])
-    assert scorer is not None and data["embedder"].startswith("use")
-    assert 0 < scorer.threshold < 1
+    cfg = FaqSettings()
+    names = [r["embedder"] for r in data["scorers"]]
+    assert E5_NAME in names and USE_NAME in names
+    for record in data["scorers"]:
+        assert tuple(record["features"]) == FEATURES  # re-run `faq calibrate --write` after changing features
+        scorer = load_scorer(DEFAULT_SCORER, record["embedder"], cfg.lexical_weight, cfg.char_weight)
+        assert scorer is not None  # fitted with the default weights
+        assert 0 < scorer.suggest_threshold <= scorer.threshold < 1
 
 
-def test_features_see_quoted_terms_and_swapped_nouns() -> None:
+def test_features_see_quoted_terms_and_numbers() -> None:
     analyzer = KoreanAnalyzer()
     q = analyse(analyzer, "'훑었다' 발음 어떻게 해요?")
     right = analyse(analyzer, "'훑었다'의 표준 발음은 무엇인가요?")
     wrong = analyse(analyzer, "'핥는'의 표준 발음은 무엇인가요?")
-    idf = {t: 2.0 for t in (*right.tokens, *wrong.tokens, *q.tokens)}
 
-    def feats(key: object, runner: object) -> dict[str, float]:
-        side = Side(key, key.token_set, key.nouns, 0.5, 0.8, 0.6, 0.71)  # type: ignore[attr-defined]
-        other = Side(runner, runner.token_set, runner.nouns, 0.4, 0.7, 0.3, 0.6)  # type: ignore[attr-defined]
-        values = pair_features(q, side, other, (0.6, 0.7, 0.4, 0.3), idf, 1.0).tolist()
+    def feats(query: object, key: object) -> dict[str, float]:
+        entry = entry_text([key], None)  # type: ignore[list-item]
+        values = candidate_features(query, key, entry, 0.8, 0.7, 0.11, True).tolist()  # type: ignore[arg-type]
         return dict(zip(FEATURES, values, strict=True))
 
-    good, bad = feats(right, wrong), feats(wrong, right)
+    good, bad = feats(q, right), feats(q, wrong)
     assert good["quoted_in_key"] == 1.0 and bad["quoted_in_key"] == 0.0
-    assert good["runner_quoted_in_key"] == 0.0 and bad["runner_quoted_in_key"] == 1.0
-    assert good["trigram_in_key"] > bad["trigram_in_key"] and good["trigram_margin"] > 0
-    assert good["combined"] == pytest.approx(0.71)
-    assert good["combined_margin"] == pytest.approx(0.71 - 0.6)
-    assert (good["char"], good["char_margin"], good["runner_char"]) == pytest.approx((0.6, 0.3, 0.3))
+    assert good["trigram_in_key"] > bad["trigram_in_key"]
+    assert good["uncovered_by_keys"] < bad["uncovered_by_keys"]
+    assert good["dense"] == pytest.approx(0.8) and good["dense_gap"] == pytest.approx(0.1)
+    assert good["combined_gap"] == pytest.approx(0.11) and good["dense_rank_first"] == 1.0
+    three, six = analyse(analyzer, "수습기간은 3개월인가요?"), analyse(analyzer, "수습기간 6개월이에요?")
+    assert feats(six, three)["number_conflict"] == 1.0 and feats(three, three)["number_conflict"] == 0.0
 
 
 ENTRIES = [
@@ -116,14 +123,14 @@ ENTRIES = [
 
 
 def test_matcher_decides_with_the_scorer() -> None:
-    # a hand-made scorer: similarity counts, a swapped content word vetoes
-    scorer = _scorer({"combined": 10.0, "term_conflict": -20.0}, -5.0)
+    # a hand-made scorer: words the entry does not cover count against it
+    scorer = _scorer({"uncovered_by_entry": -3.0, "key_missing_share": -4.0}, 3.0)
     m = FaqMatcher(KoreanAnalyzer(), HashEmbedder(64), threshold=0.99, margin=0.5, lexical_weight=0.7, scorer=scorer)
     m.build(ENTRIES)
     hit = m.match("비밀번호 초기화 어떻게 해요")
     assert hit.matched and hit.id == 1 and hit.confidence is not None and hit.confidence >= 0.5
     assert hit.as_json()["confidence"] == round(hit.confidence, 4)
-    assert not m.match("비밀번호 변경 주기는 얼마인가요?").matched  # 만료 ≠ 변경: the feature vetoes
+    assert not m.match("비밀번호 변경 주기는 얼마인가요?").matched  # 만료 ≠ 변경: 변경 is not covered
     number = m.match("수습기간은 6개월인가요?")
     assert not number.matched and "number" in number.reason  # a different number stays a hard veto
     low = m.match("오늘 점심 뭐 먹지")
@@ -135,87 +142,17 @@ def test_matcher_decides_with_the_scorer() -> None:
     assert rule.match("비밀번호 초기화 어떻게 해요").confidence is None
 
 
-@dataclass(frozen=True)
-class _Item:
-    id: str
-    question: str
-    alternatives: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Probe:
-    text: str
-    gold: str | None
-    kind: str
-    source: str = "hand"
-
-
-@dataclass(frozen=True)
-class _Set:
-    faq: tuple[_Item, ...]
-    tune: tuple[_Probe, ...]
-    heldout: tuple[_Probe, ...]
-
-
-TOPICS = [
-    "연차휴가",
-    "출장비",
-    "비밀번호",
-    "주차권",
-    "건강검진",
-    "재택근무",
-    "야근수당",
-    "경조사비",
-    "교육비",
-    "사원증",
-]
-
-
-def _set() -> _Set:
-    faq = tuple(_Item(f"e{i}", f"{t} 신청은 어떻게 하나요?", (f"{t} 신청 방법",)) for i, t in enumerate(TOPICS))
-    probes: list[_Probe] = []
-    for i, t in enumerate(TOPICS):
-        for text in (f"{t} 어떻게 신청해요?", f"{t} 신청하려면 뭐가 필요해?", f"{t}은 어디서 신청하나요"):
-            probes.append(_Probe(text, f"e{i}", "paraphrase"))
-        probes.append(_Probe(f"{t} 취소는 어떻게 하나요?", None, "near_miss"))
-        probes.append(_Probe(f"{t} 얘기 들었어? 날씨 좋다", None, "off_topic"))
-    return _Set(faq, tuple(probes[::2]), tuple(probes[1::2]))
-
-
-def test_calibrate_fits_a_scorer_whose_heldout_figures_the_matcher_reproduces() -> None:
-    data = _set()
-    analyzer, embedder = KoreanAnalyzer(), HashEmbedder(64)
-    report = calibrate(analyzer, embedder, data, max_false=0.1, weights=((0.5, 0.2),))
-    assert set(report) >= {"chosen", "learned", "curves", "max_false"}
-    learned = report["learned"]
-    assert learned is not None and (learned["lexical_weight"], learned["char_weight"]) == (0.5, 0.2)
-    scorer: LinearScorer = learned["scorer"]
-    assert scorer.features == FEATURES and scorer.embedder == embedder.name
-    assert learned["tune_cross_fitted"]["false_near_miss"] <= 0.1
-    matcher = FaqMatcher(analyzer, embedder, lexical_weight=0.5, char_weight=0.2, scorer=scorer)
-    matcher.build([Entry(e.id, e.question, "", e.alternatives) for e in data.faq])  # type: ignore[arg-type]
-    paraphrases = [p for p in data.heldout if p.kind == "paraphrase"]
-    right = 0
-    for p in paraphrases:
-        hit = matcher.match(p.text)
-        right += bool(hit.matched and hit.id == p.gold)
-    assert right / len(paraphrases) == pytest.approx(learned["heldout"]["recall"])
-    near = [p for p in data.heldout if p.kind == "near_miss"]
-    false = sum(matcher.match(p.text).matched for p in near)
-    assert false / len(near) == pytest.approx(learned["heldout"]["false_near_miss"])
-
-
 def test_build_app_uses_a_scorer_only_for_its_embedder(tmp_path: Path) -> None:
     from onprem_bot.app import build_app
-    from onprem_bot.config import load_settings
+    from onprem_bot.config import FaqSettings, load_settings
 
     mine = tmp_path / "mine.json"
     name = HashEmbedder(64).name
-    save_scorer(_scorer({"combined": 4.0}, -2.0, embedder=name, lexical_weight=0.2, char_weight=0.4), mine)
+    cfg = FaqSettings()
+    weights = {"lexical_weight": cfg.lexical_weight, "char_weight": cfg.char_weight}
+    save_scorer(_scorer({"dense": 4.0}, -2.0, embedder=name, **weights), mine)
     other = tmp_path / "other.json"
-    save_scorer(
-        _scorer({"combined": 4.0}, -2.0, embedder="use-multilingual-v3", lexical_weight=0.2, char_weight=0.4), other
-    )
+    save_scorer(_scorer({"dense": 4.0}, -2.0, embedder="use-multilingual-v3", **weights), other)
     for path, learned, expect in ((mine, True, True), (other, True, False), (mine, False, False)):
         settings = load_settings(
             env={},
@@ -268,7 +205,7 @@ def test_a_named_scorer_that_does_not_fit_is_a_warning_the_default_only_debug(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "s.json"
-    save_scorer(_scorer({"combined": 4.0}, -2.0), path)
+    save_scorer(_scorer({"dense": 4.0}, -2.0), path)
     with caplog.at_level("DEBUG", logger="onprem_bot.faq.scorer"):
         assert load_scorer(path, "use-multilingual-v3", 0.7) is None
         assert load_scorer(path, "use-multilingual-v3", 0.7, explicit=False) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,8 @@ def faq_match(ctx: click.Context, question: str, as_json: bool) -> None:
         click.echo(f"판정기 확률 (confidence): {result.confidence:.3f}")
     if result.runner_up_id is not None:
         click.echo(f"차순위 #{result.runner_up_id} ({result.runner_up_score:.3f}): {result.runner_up_question}")
+    for s in result.suggestions:
+        click.echo(f"관련 FAQ #{s.id} ({s.score:.3f}): {s.question}")
 
 
 @faq.command(name="phrasings")
@@ -225,94 +228,296 @@ def _episodes(data: Path, seed: int) -> tuple[Any, dict[str, Any], dict[str, Any
 @faq.command(name="calibrate")
 @click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DATA, show_default=True)
 @click.option("--max-false", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option("--reach", type=click.FloatRange(0, 1), default=0.97, show_default=True)
+@click.option("--max-off-suggest", type=click.FloatRange(0, 1), default=0.10, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--weights",
-    default="0.2:0.4,0.3,0.5,1.0",
+    default="0.2:0.4,0.1:0.2,0",
     show_default=True,
     help="시험할 lexical_weight[:char_weight] 조합 (comma-separated; the rest is the dense cosine)",
+)
+@click.option(
+    "--key-sides",
+    default="passage,query",
+    show_default=True,
+    help="FAQ 키를 passage/query 중 무엇으로 임베딩할지 (e5's two prefixes; compared on the data)",
 )
 @click.option(
     "--write",
     "write",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="학습된 판정기를 이 파일에 저장 (write the learned scorer; point [faq] scorer_file at it)",
+    help="학습된 판정기를 이 파일에 저장 (kept per embedder; point [faq] scorer_file at it)",
 )
-@click.option("--json", "as_json", is_flag=True, help="곡선 전체를 JSON으로 (the whole curve)")
+@click.option("--json", "as_json", is_flag=True, help="모든 설정의 결과를 JSON으로 (every setting)")
 @click.pass_context
 def faq_calibrate(
-    ctx: click.Context, data: Path, max_false: float, seed: int, weights: str, write: Path | None, as_json: bool
+    ctx: click.Context,
+    data: Path,
+    max_false: float,
+    reach: float,
+    max_off_suggest: float,
+    seed: int,
+    weights: str,
+    key_sides: str,
+    write: Path | None,
+    as_json: bool,
 ) -> None:
-    """실데이터로 임계값을 정합니다: paraKQC, Question_pair, 국립국어원 FAQ, ChatbotData."""
+    """작은 FAQ 에피소드로 판정기를 학습합니다 (fit the decision on 20/50/200-entry episodes)."""
     from onprem_bot.errors import OnpremBotError
-    from onprem_bot.eval.faq_data import build_calibration_set, summary
+    from onprem_bot.eval.faq_episodes import summary
     from onprem_bot.faq.calibrate import calibrate
     from onprem_bot.faq.scorer import save_scorer
 
-    if not data.is_dir():
-        raise OnpremBotError(f"보정 데이터 폴더가 없습니다 (calibration data not found): {data}")
-    try:
-        grid = tuple(
-            (float(pair.split(":")[0]), float(pair.split(":")[1]) if ":" in pair else 0.0)
-            for pair in weights.split(",")
-        )
-    except (ValueError, IndexError):
-        raise OnpremBotError(f"--weights={weights}: lexical[:char] 숫자를 쉼표로 (e.g. 0.2:0.4,0.3)") from None
-    if not grid or any(not (0 <= a <= 1 and 0 <= b <= 1 and a + b <= 1) for a, b in grid):
-        raise OnpremBotError(f"--weights={weights}: 각 값은 0..1, 합은 1 이하 (each in 0..1, sum at most 1)")
+    grid = _weights(weights)
+    sides = tuple(s.strip() for s in key_sides.split(",") if s.strip())
+    if not sides or any(s not in ("passage", "query") for s in sides):
+        raise OnpremBotError(f"--key-sides={key_sides}: passage,query 중에서 (one or both of passage, query)")
     app = app_of(ctx)
-    cal = build_calibration_set(data, seed=seed)
-    report = calibrate(app.analyzer, app.faq_embedder, cal, max_false, grid, progress=lambda m: click.echo(m, err=True))
-    report["data"] = summary(cal)
-    learned: dict[str, Any] | None = report["learned"]
-    if learned is not None:
-        scorer = learned.pop("scorer")
-        learned["scorer"] = scorer.to_json()
-        if write is not None:
+    _, episodes, extra = _episodes(data, seed)
+    report = calibrate(
+        app.analyzer,
+        app.faq_embedder,
+        episodes,
+        extra,
+        max_false,
+        reach,
+        max_off_suggest,
+        grid,
+        sides,
+        progress=lambda m: click.echo(m, err=True),
+    )
+    report["episodes"] = summary(episodes)
+    chosen: dict[str, Any] | None = report["chosen"]
+    every: list[dict[str, Any]] = report["settings"]
+    for n, setting in enumerate(every):
+        scorer = setting.pop("scorer")
+        setting["scorer"] = scorer.to_json()
+        if chosen is not None and chosen is every[n] and write is not None:
             save_scorer(scorer, write)
-            learned["written_to"] = str(write)
+            setting["written_to"] = str(write)
     if as_json:
         print_json(report)
         return
-    click.echo(json.dumps(report["data"], ensure_ascii=False))
-    chosen: dict[str, Any] | None = report["chosen"]
+    click.echo(json.dumps(report["episodes"], ensure_ascii=False))
+    for setting in report["settings"]:
+        mark = "*" if setting is chosen else " "
+        click.echo(
+            f"{mark} key_side={setting['key_side']} lexical_weight={setting['lexical_weight']} "
+            f"char_weight={setting['char_weight']}: direct bar {setting['direct_bar']:.4f}, "
+            f"suggestion bar {setting['suggest_bar']:.4f}"
+        )
+        _rates_table("tune*", setting["tune_cross_fitted"])
+        _rates_table("heldout", setting["heldout"])
+        if "mcfaq_all_heldout" in setting:
+            _rates_line("국립국어원 FAQ", setting["mcfaq_all_heldout"])
     if chosen is None:
-        click.echo(f"거짓 일치 {max_false:.0%} 이하를 만족하는 설정이 없습니다 (no setting meets the limit)")
-    else:
-        click.echo(
-            "threshold  margin  recall  wrong  false_near  false_off   (lexical_weight="
-            + str(chosen["lexical_weight"])
-            + ", tune)"
-        )
-        for row in report["curves"][f"{chosen['lexical_weight']}:{chosen['char_weight']}"][::5]:
-            click.echo(
-                f"{row['threshold']:>9.2f} {row['margin']:>7.2f} {row['recall']:>7.3f} {row['wrong_entry']:>6.3f}"
-                f" {row['false_near_miss']:>11.3f} {row['false_off_topic']:>10.3f}"
-            )
-        click.echo(
-            f"규칙 선택 (rule chosen): threshold={chosen['threshold']} margin={chosen['margin']} "
-            f"lexical_weight={chosen['lexical_weight']} char_weight={chosen['char_weight']}"
-        )
-        _rates_line("tune", chosen["tune"])
-        _rates_line("heldout", chosen["heldout"])
-    if learned is None:
-        click.echo("학습된 판정기: 한도를 만족하는 설정이 없습니다 (learned scorer: nothing meets the limit)")
-        return
-    click.echo(
-        f"학습된 판정기 (learned scorer): probability >= {learned['threshold']:.4f}, margin {learned['margin']}, "
-        f"lexical_weight={learned['lexical_weight']} char_weight={learned['char_weight']}"
-    )
-    _rates_line("tune*", learned["tune_cross_fitted"])
-    _rates_line("heldout", learned["heldout"])
-    for source, row in learned["heldout_by_source"].items():
-        click.echo(f"    {source:<22} " + "  ".join(f"{k} {v}" for k, v in row.items()))
-    if write is not None:
+        click.echo("학습된 판정기: 한도를 만족하는 설정이 없습니다 (nothing could be fitted)")
+    elif write is not None:
         click.echo(f"저장됨 (written): {write}  → [faq] scorer_file")
 
 
-def _rates_line(split: str, r: dict[str, float]) -> None:
+@faq.command(name="episodes")
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DATA, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--split", type=click.Choice(["heldout", "tune"]), default="heldout", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_episodes(ctx: click.Context, data: Path, seed: int, split: str, as_json: bool) -> None:
+    """설치된 판정으로 작은 FAQ 에피소드를 평가합니다 (the shipped decision on held-out episodes)."""
+    from onprem_bot.eval.faq_episodes import mcfaq_episode, summary
+    from onprem_bot.faq.calibrate import MemoAnalyzer, MemoEmbedder, by_size, by_source, rates
+
+    app = app_of(ctx)
+    cal, episodes, _ = _episodes(data, seed)
+    analyzer, embedder = MemoAnalyzer(app.analyzer), MemoEmbedder(app.faq_embedder)
+    chosen = episodes[split]
+    rows = _replay(app, chosen, analyzer, embedder)
+    whole = _replay(app, [mcfaq_episode(cal, split=split, seed=seed)], analyzer, embedder)
+    out = {
+        "decision": _decision_of(app.faq.matcher),
+        "episodes": summary({split: chosen}),
+        "by_size": by_size(*rows),
+        "by_source": by_source(*rows),
+        "mcfaq_all": rates(*whole),
+    }
+    if as_json:
+        print_json(out)
+        return
+    click.echo(json.dumps(out["decision"], ensure_ascii=False))
+    _rates_table(split, out["by_size"])
+    _rates_line("국립국어원 FAQ", out["mcfaq_all"])
+
+
+def _decision_of(matcher: Any) -> dict[str, Any]:
+    scorer = matcher.scorer
+    if scorer is None:
+        return {"kind": "rule", "threshold": matcher.threshold, "margin": matcher.margin}
+    return {
+        "kind": "learned",
+        "embedder": scorer.embedder,
+        "direct_bar": scorer.threshold,
+        "suggest_bar": scorer.suggest_threshold,
+        "key_side": scorer.key_side,
+    }
+
+
+def _replay(app: Any, episodes: Any, analyzer: Any, embedder: Any) -> tuple[list[Any], list[Any], float, float]:
+    """Each probe through the installed decision (exactly :meth:`FaqMatcher.match`), as rows and
+    probabilities that :func:`~onprem_bot.faq.calibrate.rates` replays with bars (1, 0) set so that
+    the recorded outcome is reproduced."""
+    import numpy as np
+
+    from onprem_bot.faq.calibrate import ProbeRow
+
+    rows: list[Any] = []
+    probs: list[Any] = []
+    for ep in episodes:
+        matcher = _like(app.faq.matcher, analyzer, embedder)
+        matcher.build(ep.faq)
+        for p in ep.probes:
+            result = matcher.match(p.text)
+            row = ProbeRow(ep.name, ep.size, p.kind, p.gold, p.source, None)
+            cands = matcher.candidates(p.text, n=1)
+            row.ranked_first = result.id if result.reason == "exact" else (cands[0].entry_id if cands else None)
+            if result.matched:  # one candidate at probability 1: a direct answer
+                row.ids, row.number, pr = [result.id], [False], [1.0]
+            else:  # the suggestions at probability 0.5, nothing direct
+                row.ids = [s.id for s in result.suggestions]
+                row.number = [False] * len(row.ids)
+                pr = [0.5] * len(row.ids)
+            row.features = [np.zeros(0)] * len(row.ids)
+            rows.append(row)
+            probs.append(np.asarray(pr))
+    return rows, probs, 1.0, 0.5
+
+
+def _like(matcher: Any, analyzer: Any | None = None, embedder: Any | None = None) -> Any:
+    """A new matcher with the settings, scorer and embedder of ``matcher``."""
+    from onprem_bot.faq.matcher import FaqMatcher
+
+    return FaqMatcher(
+        analyzer or matcher.analyzer,
+        embedder or matcher.embedder,
+        matcher.threshold,
+        matcher.margin,
+        matcher.lexical_weight,
+        matcher.check_conflicts,
+        matcher.scorer,
+        matcher.char_weight,
+        matcher.suggest_threshold,
+        matcher.key_side,
+    )
+
+
+@faq.command(name="evaluate")
+@click.option("--faq", "faq_file", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--probes", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def faq_evaluate(ctx: click.Context, faq_file: Path, probes: Path, as_json: bool) -> None:
+    """FAQ 파일과 질문 목록으로 판정을 평가합니다 (probes: JSONL of question, kind, gold row number).
+
+    The file is read as ``faq import`` reads it into a temporary FAQ (id = 1-based row number of
+    the accepted rows, in order); the installed decision answers every probe.
+    """
+    from onprem_bot.errors import OnpremBotError
+    from onprem_bot.faq.io import read_faq_file
+
+    app = app_of(ctx)
+    entries: list[_Item] = []
+    for _, row in read_faq_file(faq_file):
+        if row["question"].strip() and row["answer"].strip():
+            entries.append(_Item(len(entries) + 1, row["question"], row["answer"], tuple(row["alternatives"])))
+    if not entries:
+        raise OnpremBotError(f"FAQ 파일에 항목이 없습니다 (no entries): {faq_file}")
+    labelled = []
+    try:
+        lines = probes.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OnpremBotError(f"질문 파일을 읽을 수 없습니다 (cannot read probes): {probes}: {exc}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question, kind, gold = str(item["question"]), str(item["kind"]), item.get("gold")
+        except (ValueError, KeyError, TypeError):
+            raise OnpremBotError(f"{probes}:{n}: JSON 행이 아닙니다 (expected question, kind, gold)") from None
+        if kind not in ("paraphrase", "near_miss", "off_topic"):
+            raise OnpremBotError(f"{probes}:{n}: kind={kind!r} (paraphrase, near_miss or off_topic)")
+        if kind == "paraphrase" and not (isinstance(gold, int) and 1 <= gold <= len(entries)):
+            raise OnpremBotError(f"{probes}:{n}: gold={gold!r}: 1..{len(entries)} 행 번호여야 합니다 (a row number)")
+        labelled.append((question, kind, gold if kind == "paraphrase" else None))
+    matcher = _like(app.faq.matcher)
+    matcher.build(entries)
+    out = evaluate_probes(matcher, labelled)
+    out["entries"] = len(entries)
+    out["decision"] = _decision_of(matcher)
+    if as_json:
+        print_json(out)
+        return
+    for key, value in out.items():
+        click.echo(f"{key}: {value}")
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: int
+    question: str
+    answer: str
+    alternatives: tuple[str, ...] = ()
+
+
+def evaluate_probes(matcher: Any, probes: list[tuple[str, str, int | None]]) -> dict[str, Any]:
+    """Direct-right, wrong-entry, reached (direct or suggested) on paraphrases; false direct and
+    suggested per kind of the others; each probe's outcome under ``matcher``."""
+    counts: dict[str, dict[str, int]] = {}
+    details = []
+    for question, kind, gold in probes:
+        result = matcher.match(question)
+        suggested = [s.id for s in result.suggestions]
+        c = counts.setdefault(kind, {"n": 0, "direct": 0, "right": 0, "reached": 0, "suggested": 0})
+        c["n"] += 1
+        c["direct"] += result.matched
+        c["right"] += bool(result.matched and result.id == gold)
+        c["reached"] += bool((result.matched and result.id == gold) or (gold is not None and gold in suggested))
+        c["suggested"] += bool(suggested)
+        details.append(
+            {"question": question, "kind": kind, "gold": gold, "matched": result.matched, "id": result.id,
+             "suggestions": suggested}
+        )  # fmt: skip
+    out: dict[str, Any] = {}
+    para = counts.get("paraphrase")
+    if para:
+        n = para["n"]
+        out["paraphrase"] = {
+            "n": n,
+            "direct_right": round(para["right"] / n, 4),
+            "wrong_entry": round((para["direct"] - para["right"]) / n, 4),
+            "reached": round(para["reached"] / n, 4),
+        }
+    for kind in ("near_miss", "off_topic"):
+        got = counts.get(kind)
+        if got:
+            out[kind] = {
+                "n": got["n"],
+                "false_direct": round(got["direct"] / got["n"], 4),
+                "suggested": round(got["suggested"] / got["n"], 4),
+            }
+    out["probes"] = details
+    return out
+
+
+def _rates_table(split: str, table: dict[str, Any]) -> None:
+    for size, r in table.items():
+        _rates_line(f"{split} {size}", r)
+
+
+def _rates_line(label: str, r: dict[str, Any]) -> None:
     click.echo(
-        f"  {split:<8} recall {r['recall']:.3f}  wrong {r['wrong_entry']:.3f}  "
-        f"false near-miss {r['false_near_miss']:.3f}  false off-topic {r['false_off_topic']:.3f}"
+        f"  {label:<14} direct right {r['direct_right']:.3f}  wrong {r['wrong_entry']:.3f}  "
+        f"reached {r['reached']:.3f}  false direct near-miss {r['false_direct_near_miss']:.3f} "
+        f"off-topic {r['false_direct_off_topic']:.3f}  suggested off-topic {r['suggested_off_topic']:.3f}"
     )

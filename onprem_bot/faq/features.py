@@ -1,11 +1,15 @@
-"""Features of a (question, FAQ key) pair for the learned FAQ scorer (pure functions).
+"""Features of a (question, FAQ entry) pair for the learned FAQ decision (pure functions).
 
-A paraphrase and a near-miss can have the same cosine: ``내일 비 올 확률 알려줘`` is close to
-``오늘 오후 비 올 확률 알려줘`` and far from nothing. What tells them apart is *which* words differ:
-a near-miss keeps the wording and swaps a rare noun, a paraphrase keeps the nouns and changes the
-wording. So besides the two similarities the features measure the rare-word mass each side lacks,
-noun differences, character n-gram overlap, quoted terms (``'훑었다'의 발음``), numbers, lengths
-and the margin over the other candidates. :mod:`onprem_bot.faq.scorer` weighs them.
+A paraphrase and a near-miss can have the same cosine: ``복지카드 사용처`` is as close to
+``복지카드 발급 방법`` as ``복지카드 신청은 어디서 해요?`` is. What tells them apart is whether the
+question's own content words are *covered* by the entry: by its question and alternatives, or by
+its answer (the answer of ``복지카드 발급 방법`` talks about 신청, never about 사용처).
+
+Every feature is **size-invariant**: it looks at the question and one entry (and, for the gap,
+the few best other candidates), never at statistics of the whole FAQ such as its IDF, so one
+decision fitted on calibration episodes holds for a 10-entry FAQ and a 500-entry one alike
+(the morpheme TF-IDF of the matcher only *ranks* candidates). :mod:`onprem_bot.faq.scorer`
+weighs the features.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,20 +25,19 @@ import numpy as np
 from onprem_bot.korean.normalize import normalize
 
 FEATURES: tuple[str, ...] = (
-    "combined", "dense", "lexical",
-    "combined_margin", "dense_margin", "lexical_margin",
-    "query_only_mass", "key_only_mass",
-    "query_only_nouns_mass", "key_only_nouns_mass", "query_only_nouns", "key_only_nouns",
-    "bigram_jaccard", "bigram_in_key", "bigram_in_query",
-    "number_conflict", "term_conflict",
-    "abs_length_ratio", "length_ratio", "query_tokens",
-    "min_nouns_mass", "only_mass_product",
-    "trigram_in_key", "quoted_in_key", "key_quoted_in_query", "rarest_in_key",
-    "runner_trigram_in_key", "runner_quoted_in_key", "runner_key_quoted_in_query", "runner_rarest_in_key",
-    "trigram_margin",
-    "char", "char_margin", "runner_char",
+    "dense", "dense_gap", "dense_rank_first",
+    "combined_gap",
+    "bigram_dice", "bigram_in_key", "key_bigrams_in_query", "trigram_in_key",
+    "bigram_in_entry",
+    "uncovered_by_keys", "uncovered_by_entry", "uncovered_nouns_by_keys", "uncovered_nouns_by_entry",
+    "uncovered_share_by_entry",
+    "key_nouns_missing", "key_missing_share",
+    "quoted_in_key", "key_quoted_in_query",
+    "number_conflict",
+    "abs_length_ratio", "query_tokens",
+    "dense_x_uncovered",
 )  # fmt: skip
-"""Names of the values :func:`pair_features` returns, in order (stored with a fitted scorer)."""
+"""Names of the values :func:`candidate_features` returns, in order (stored with a fitted scorer)."""
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _QUOTED = re.compile(r"['\"‘’“”]([^'\"‘’“”]{1,30})['\"‘’“”]")
@@ -42,7 +45,7 @@ _QUOTED = re.compile(r"['\"‘’“”]([^'\"‘’“”]{1,30})['\"‘’“�
 
 @dataclass(frozen=True)
 class Text:
-    """A question or FAQ key, analysed once: morpheme tokens, nouns, character n-grams, quoted terms."""
+    """A question, FAQ key or answer, analysed once: morpheme tokens, nouns, character n-grams, quoted terms."""
 
     raw: str
     tokens: tuple[str, ...]
@@ -76,17 +79,50 @@ def analyse(analyzer: object, text: str) -> Text:
 
 
 @dataclass(frozen=True)
-class Side:
-    """A candidate key as seen from one question: the key, its entry's words, and its similarities."""
+class EntryText:
+    """What an FAQ entry offers to cover a question's words: its keys' words and its answer's words."""
 
-    key: Text
-    entry_tokens: frozenset[str]
-    entry_nouns: frozenset[str]
-    lexical: float
-    dense: float
-    char: float = 0.0
-    combined: float = 0.0
-    """The matcher's weighted mix of the three."""
+    key_tokens: frozenset[str]
+    key_nouns: frozenset[str]
+    key_compact: str
+    """The compact keys joined by a newline (for substring coverage of compounds)."""
+    all_tokens: frozenset[str]
+    all_nouns: frozenset[str]
+    all_compact: str
+    """The same with the answer added."""
+    all_bigrams: frozenset[str]
+    has_answer: bool
+
+
+def entry_text(keys: Iterable[Text], answer: Text | None) -> EntryText:
+    """:class:`EntryText` of an entry's analysed keys and answer."""
+    keys = list(keys)
+    key_tokens = frozenset(t for k in keys for t in k.tokens)
+    key_nouns = frozenset(n for k in keys for n in k.nouns)
+    key_compact = "\n".join(k.compact for k in keys)
+    if answer is None or not answer.compact:
+        bigrams = frozenset(g for k in keys for g in k.bigrams)
+        return EntryText(key_tokens, key_nouns, key_compact, key_tokens, key_nouns, key_compact, bigrams, False)
+    return EntryText(
+        key_tokens,
+        key_nouns,
+        key_compact,
+        key_tokens | answer.token_set,
+        key_nouns | answer.nouns,
+        key_compact + "\n" + answer.compact,
+        frozenset(g for k in keys for g in k.bigrams) | answer.bigrams,
+        True,
+    )
+
+
+def _covered(word: str, tokens: frozenset[str], text: str) -> bool:
+    """``word`` is one of ``tokens``, or (two characters or more) appears in ``text`` (compounds, spacing)."""
+    return word in tokens or (len(word) >= 2 and word.lower() in text)
+
+
+def uncovered(words: Iterable[str], tokens: frozenset[str], text: str) -> list[str]:
+    """The ``words`` an entry does not cover (see :func:`_covered`)."""
+    return [w for w in words if not _covered(w, tokens, text)]
 
 
 def _contained(part: Iterable[str], whole: str, empty: float = 0.5) -> float:
@@ -98,80 +134,56 @@ def _shared(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / max(len(a), 1)
 
 
-def _key_side(query: Text, side: Side, idf: Mapping[str, float], unseen: float) -> list[float]:
-    rarest = max(query.tokens, key=lambda t: idf.get(t, unseen)) if query.tokens else None
-    return [
-        _shared(query.trigrams, side.key.trigrams),
-        _contained(query.quoted, side.key.compact),
-        _contained(side.key.quoted, query.compact),
-        0.5 if rarest is None else float(rarest in side.key.token_set),
-    ]
+def numbers(tokens: Iterable[str]) -> frozenset[str]:
+    """The tokens that hold a digit (``3개월``, ``80%``)."""
+    return frozenset(t for t in tokens if any(ch.isdigit() for ch in t))
 
 
-def pair_features(
-    query: Text,
-    top: Side,
-    runner: Side | None,
-    others_max: tuple[float, float, float, float],
-    idf: Mapping[str, float],
-    rare: float,
-    unseen: float | None = None,
+def candidate_features(
+    query: Text, key: Text, entry: EntryText, dense: float, dense_other: float, combined_gap: float, dense_first: bool
 ) -> np.ndarray:
-    """The :data:`FEATURES` of ``query`` against its best candidate ``top``.
+    """The :data:`FEATURES` of ``query`` against one candidate entry.
 
-    ``runner`` is the second candidate (another entry), ``others_max`` the best (combined, dense,
-    lexical, char) over the other candidates, ``idf`` the FAQ keys' IDF, ``rare`` the median IDF and
-    ``unseen`` the weight of a word no key has (default: the largest IDF; pass it precomputed).
+    ``key`` is the entry's best key for the question, ``entry`` its words, ``dense`` the embedding
+    cosine with that key, ``dense_other`` the best cosine of the other candidates, ``combined_gap``
+    the matcher's mixed score minus the best other candidate's, and ``dense_first`` whether no other
+    candidate has a higher cosine.
     """
-    if unseen is None:
-        unseen = max(idf.values(), default=1.0)
-
-    def weight(tokens: Iterable[str]) -> float:
-        return sum(idf.get(t, unseen) for t in tokens)
-
-    combined = top.combined
-    q, k = query.token_set, top.key.token_set
-    q_only = weight(q - top.entry_tokens) / (weight(q) or 1.0)
-    k_only = weight(k - q) / (weight(k) or 1.0)
-    qn_only_set = query.nouns - top.entry_nouns
-    kn_only_set = top.key.nouns - query.nouns
-    qn_only, kn_only = weight(qn_only_set), weight(kn_only_set)
-    shared2 = len(query.bigrams & top.key.bigrams)
-    q_numbers = {t for t in q if any(ch.isdigit() for ch in t)}
-    k_numbers = {t for t in k if any(ch.isdigit() for ch in t)}
-    rare_q = {t for t in q - k if idf.get(t, math.inf) >= rare}
-    rare_k = {t for t in k - q if idf.get(t, 0.0) >= rare}
-    length_ratio = math.log((len(query.compact) + 1) / (len(top.key.compact) + 1))
-    mine = _key_side(query, top, idf, unseen)
-    theirs = _key_side(query, runner, idf, unseen) if runner is not None else [0.0, 0.0, 0.0, 0.0]
+    q_tokens = query.token_set
+    q_words = sorted(q_tokens)
+    q_nouns = sorted(query.nouns)
+    by_keys = uncovered(q_words, entry.key_tokens, entry.key_compact)
+    by_entry = uncovered(by_keys, entry.all_tokens, entry.all_compact)
+    nouns_by_keys = uncovered(q_nouns, entry.key_tokens | entry.key_nouns, entry.key_compact)
+    nouns_by_entry = uncovered(nouns_by_keys, entry.all_tokens | entry.all_nouns, entry.all_compact)
+    key_missing = uncovered(sorted(key.token_set), q_tokens, query.compact)
+    key_nouns_missing = uncovered(sorted(key.nouns), q_tokens | query.nouns, query.compact)
+    shared2 = len(query.bigrams & key.bigrams)
+    q_numbers, k_numbers = numbers(q_tokens), numbers(key.token_set)
+    length_ratio = math.log((len(query.compact) + 1) / (len(key.compact) + 1))
+    share_by_entry = len(by_entry) / max(len(q_words), 1)
     values = [
-        combined,
-        top.dense,
-        top.lexical,
-        combined - others_max[0],
-        top.dense - others_max[1],
-        top.lexical - others_max[2],
-        q_only,
-        k_only,
-        qn_only,
-        kn_only,
-        float(len(qn_only_set)),
-        float(len(kn_only_set)),
-        shared2 / max(len(query.bigrams | top.key.bigrams), 1),
+        dense,
+        dense - dense_other,
+        float(dense_first),
+        combined_gap,
+        2 * shared2 / max(len(query.bigrams) + len(key.bigrams), 1),
         shared2 / max(len(query.bigrams), 1),
-        shared2 / max(len(top.key.bigrams), 1),
+        shared2 / max(len(key.bigrams), 1),
+        _shared(query.trigrams, key.trigrams),
+        _shared(query.bigrams, entry.all_bigrams),
+        float(len(by_keys)),
+        float(len(by_entry)),
+        float(len(nouns_by_keys)),
+        float(len(nouns_by_entry)),
+        share_by_entry,
+        float(len(key_nouns_missing)),
+        len(key_missing) / max(len(key.token_set), 1),
+        _contained(query.quoted, key.compact),
+        _contained(key.quoted, query.compact),
         float(bool(q_numbers and k_numbers and q_numbers != k_numbers)),
-        float(bool(rare_q and rare_k and q & k)),
         abs(length_ratio),
-        length_ratio,
-        float(len(q)),
-        min(qn_only, kn_only),
-        q_only * k_only,
-        *mine,
-        *theirs,
-        mine[0] - theirs[0],
-        top.char,
-        top.char - others_max[3],
-        runner.char if runner is not None else 0.0,
+        math.log1p(len(q_tokens)),
+        dense * share_by_entry,
     ]
     return np.asarray(values, dtype=np.float64)

@@ -1,25 +1,31 @@
-"""FAQ matching: exact, normalised-exact, then lexical + dense similarity with safety checks.
+"""FAQ matching: exact, normalised-exact, then a learned two-tier decision (direct answer / suggestions).
 
-A wrong FAQ answer is worse than none, so a question matches an entry only when
+A wrong FAQ answer is worse than none, so a question is answered from the FAQ directly (route
+``faq``) only when
 1. it equals an entry's question or alternative (after normalisation), or
-2. its combined score reaches ``threshold``, beats the runner-up entry by ``margin``, and
-   shares the entry's key terms: no different number (``3개월`` vs ``6개월``) and no swapped
-   content noun (``비밀번호 초기화`` vs ``비밀번호 만료 주기``).
+2. the learned scorer (:class:`~onprem_bot.faq.scorer.LinearScorer`, fitted on small-FAQ
+   calibration episodes for this embedder) gives its best candidate a probability of at least
+   the scorer's *direct* bar, and the candidate's numbers do not differ (``3개월`` vs ``6개월``).
 
-The combined score of a key (a question or an alternative) is
-``lexical_weight * lexical + char_weight * char + (rest) * dense`` where *lexical* is the cosine
-of TF-IDF vectors over Mecab morphemes (IDF from the FAQ keys, Lucene-style), *char* the cosine
-of character 2/3-gram TF-IDF vectors (:mod:`onprem_bot.faq.chargrams`) and *dense* the cosine of
-sentence embeddings; an entry scores its best key.
+Otherwise the question goes on to the documents, and the candidates whose probability reaches
+the lower *suggestion* bar (at most 3) come back as :attr:`FaqMatch.suggestions` (관련 FAQ).
 
-With a fitted :class:`~onprem_bot.faq.scorer.LinearScorer` (``faq calibrate --write``) the
-decision is learned instead: a match needs the scorer's probability (over the features of
-:mod:`onprem_bot.faq.features`, which include the swapped-word and margin signals) to reach the
-scorer's threshold, the combined-score margin to reach its margin, and no different number.
+Candidates are ranked by ``lexical_weight * lexical + char_weight * char + (rest) * dense`` where
+*lexical* is the cosine of TF-IDF vectors over Mecab morphemes (IDF from the FAQ keys), *char*
+the cosine of character 2/3-gram TF-IDF vectors (:mod:`onprem_bot.faq.chargrams`) and *dense* the
+cosine of sentence embeddings; an entry scores its best key. The *decision* only uses the
+size-invariant features of :mod:`onprem_bot.faq.features` (absolute similarities, whether the
+question's content words are covered by the entry's question, alternatives and answer, a gap to
+the other candidates), so it holds for a 10-entry FAQ as for a 500-entry one.
+
+Without a scorer fitted for the embedder the plain rule decides: the mixed score must reach
+``threshold``, beat the runner-up by ``margin`` and share the entry's key terms; entries scoring at
+least ``suggest_threshold`` are suggested.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -31,9 +37,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from onprem_bot.faq.chargrams import CharNgramIndex
-from onprem_bot.faq.features import Side, Text, analyse, pair_features
+from onprem_bot.faq.features import EntryText, Text, analyse, candidate_features, entry_text, numbers
 from onprem_bot.faq.scorer import LinearScorer
 from onprem_bot.korean.normalize import normalize
+
+log = logging.getLogger(__name__)
 
 
 class EntryLike(Protocol):
@@ -63,7 +71,9 @@ class Candidate:
     dense: float
     conflicts: tuple[str, ...] = ()
     features: np.ndarray | None = None
-    """The scorer's features (for the best candidate, when asked for)."""
+    """The scorer's features (when asked for, or with a scorer)."""
+    probability: float | None = None
+    """The scorer's probability that this entry is the right one (with a scorer)."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +129,11 @@ class FaqMatch:
         }
 
 
-RIVALS = 10
-"""Candidates the margin features compare the best one with."""
+CANDIDATES = 5
+"""Entries the decision looks at (each gets the scorer's features; the gap compares them)."""
+SUGGESTIONS = 3
+"""At most this many suggestions."""
+KEY_SIDES = ("passage", "query")
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -143,6 +156,8 @@ class FaqMatcher:
         check_conflicts: bool = True,
         scorer: LinearScorer | None = None,
         char_weight: float = 0.0,
+        suggest_threshold: float | None = None,
+        key_side: str | None = None,
     ) -> None:
         for name, value in (("lexical_weight", lexical_weight), ("char_weight", char_weight)):
             if not 0 <= value <= 1:
@@ -151,31 +166,48 @@ class FaqMatcher:
             raise ValueError(f"lexical_weight + char_weight = {lexical_weight + char_weight}: must be at most 1")
         if embedder is None and lexical_weight + char_weight < 1 - 1e-9:
             raise ValueError("without an embedder lexical_weight + char_weight must be 1")
+        if scorer is not None and key_side is not None and key_side != scorer.key_side:
+            log.warning(
+                "FAQ scorer for %s was calibrated with keys embedded as %s, not %s: using %s "
+                "(re-run `onprem-bot faq calibrate --key-sides %s --write FILE` for the other)",
+                scorer.embedder,
+                scorer.key_side,
+                key_side,
+                scorer.key_side,
+                key_side,
+                extra={"event": "faq_key_side"},
+            )
+        if scorer is not None:  # the scorer's bars hold for the keys it was calibrated with
+            key_side = scorer.key_side
+        key_side = key_side or KEY_SIDES[0]
+        if key_side not in KEY_SIDES:
+            raise ValueError(f"key_side={key_side!r}: one of {KEY_SIDES}")
         self.analyzer = analyzer
         self.embedder = embedder
         self.threshold = threshold
         self.margin = margin
+        self.suggest_threshold = threshold - 0.15 if suggest_threshold is None else suggest_threshold
         self.lexical_weight = lexical_weight
         self.char_weight = char_weight
         self.dense_weight = max(0.0, 1.0 - lexical_weight - char_weight)
         self.check_conflicts = check_conflicts
         self.scorer = scorer
+        self.key_side = key_side
         self._entries: dict[Any, EntryLike] = {}
         self._keys: list[tuple[Any, str]] = []
         self._exact: dict[str, Any] = {}
         self._idf: dict[str, float] = {}
         self._key_tokens: list[frozenset[str]] = []
         self._key_texts: list[Text] = []
-        self._entry_words: dict[Any, tuple[frozenset[str], frozenset[str]]] = {}
+        self._entry_texts: dict[Any, EntryText] = {}
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         """token → (key rows, their TF-IDF weights): scoring a query is one vector add per token."""
         self._dense: np.ndarray | None = None
         self._chars = CharNgramIndex()
         self._rare = 0.0
-        self._unseen = 1.0
 
     def build(self, entries: Sequence[EntryLike]) -> None:
-        """Index the questions and alternatives of ``entries``."""
+        """Index the questions, alternatives and answers of ``entries``."""
         self._entries = {e.id: e for e in entries}
         self._keys = [(e.id, k) for e in entries for k in dict.fromkeys([e.question, *e.alternatives]) if k.strip()]
         self._exact = {}
@@ -183,17 +215,20 @@ class FaqMatcher:
             self._exact.setdefault(exact_key(key), entry_id)
         self._key_texts = [analyse(self.analyzer, k) for _, k in self._keys]
         tokens = [list(t.tokens) for t in self._key_texts]
-        words: dict[Any, tuple[set[str], set[str]]] = {}
+        by_entry: dict[Any, list[Text]] = {}
         for (entry_id, _), text in zip(self._keys, self._key_texts, strict=True):
-            toks, nouns = words.setdefault(entry_id, (set(), set()))
-            toks.update(text.tokens)
-            nouns.update(text.nouns)
-        self._entry_words = {e: (frozenset(t), frozenset(n)) for e, (t, n) in words.items()}
+            by_entry.setdefault(entry_id, []).append(text)
+        self._entry_texts = {}
+        if self.scorer is not None or self._wants_entry_texts:
+            for entry_id, texts in by_entry.items():
+                answer = self._entries[entry_id].answer
+                self._entry_texts[entry_id] = entry_text(
+                    texts, analyse(self.analyzer, answer) if answer and answer.strip() else None
+                )
         n = len(tokens)
         df = Counter(t for toks in tokens for t in set(toks))
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._rare = float(np.median(list(self._idf.values()))) if self._idf else 0.0
-        self._unseen = max(self._idf.values(), default=1.0)
         self._key_tokens = [t.token_set for t in self._key_texts]
         lists: dict[str, tuple[list[int], list[float]]] = {}
         for i, key_tokens in enumerate(tokens):
@@ -207,8 +242,11 @@ class FaqMatcher:
         }
         self._chars.build([k for _, k in self._keys])
         self._dense = None
-        if self.embedder is not None and self._keys and self.dense_weight > 0:
-            self._dense = self.embedder.embed([k for _, k in self._keys])
+        if self.embedder is not None and self._keys and (self.dense_weight > 0 or self.scorer is not None):
+            self._dense = embed_keys(self.embedder, [k for _, k in self._keys], self.key_side)
+
+    _wants_entry_texts = False
+    """Set on an instance (calibration) to analyse answers without a scorer."""
 
     @property
     def size(self) -> int:
@@ -216,9 +254,10 @@ class FaqMatcher:
         return len(self._entries)
 
     def candidates(self, question: str, n: int = 2, features: bool = False) -> list[Candidate]:
-        """The best ``n`` entries for ``question`` (each with its best key), best first.
+        """The best ``n`` entries for ``question`` (each with its best key), best first by mixed score.
 
-        With ``features`` (or a scorer) the first candidate carries the scorer's features.
+        With ``features`` (or a scorer) every candidate carries the scorer's features (and with a
+        scorer its probability); the features compare each with the best :data:`CANDIDATES` entries.
         """
         if not self._keys:
             return []
@@ -233,9 +272,9 @@ class FaqMatcher:
         if self._dense is not None and self.embedder is not None:
             dense = self._dense @ self.embedder.embed_query(question).astype(np.float32)
         scored = features or self.scorer is not None
-        chars = self._chars.scores(question) if self.char_weight > 0 or scored else np.zeros_like(lexical)
+        chars = self._chars.scores(question) if self.char_weight > 0 else np.zeros_like(lexical)
         combined = self.lexical_weight * lexical + self.char_weight * chars + self.dense_weight * dense
-        want = max(n, RIVALS) if scored else n
+        want = max(n, CANDIDATES) if scored else n
         best: dict[Any, int] = {}
         for i in _top_indices(combined, max(50, 8 * want)):
             entry_id = self._keys[i][0]
@@ -244,12 +283,13 @@ class FaqMatcher:
             if len(best) >= want:
                 break
         picked = list(best.values())
+        vectors: list[np.ndarray | None] = [None] * len(picked)
+        if scored and self._entry_texts:
+            vectors = self._features(query, picked, dense, combined)
         out = []
-        for rank, i in enumerate(picked[:n]):
+        for rank, i in enumerate(picked[: max(n, len(picked) if scored else n)]):
             conflicts = self._conflicts(query.token_set, i) if self.check_conflicts else ()
-            vector = None
-            if rank == 0 and scored:
-                vector = self._features(query, picked, (lexical, dense, chars, combined))
+            vector = vectors[rank]
             out.append(
                 Candidate(
                     self._keys[i][0],
@@ -259,38 +299,36 @@ class FaqMatcher:
                     float(dense[i]),
                     conflicts,
                     vector,
+                    self.scorer.probability(vector) if self.scorer is not None and vector is not None else None,
                 )
             )
         return out
 
-    def _side(self, i: int, scores: tuple[np.ndarray, ...]) -> Side:
-        lexical, dense, chars, combined = scores
-        tokens, nouns = self._entry_words[self._keys[i][0]]
-        return Side(
-            self._key_texts[i],
-            tokens,
-            nouns,
-            float(lexical[i]),
-            float(dense[i]),
-            float(chars[i]),
-            float(combined[i]),
-        )
-
-    def _features(self, query: Text, picked: list[int], scores: tuple[np.ndarray, ...]) -> np.ndarray:
-        lexical, dense, chars, combined = scores
-        rivals = picked[1:]
-        others = (
-            max((float(combined[i]) for i in rivals), default=0.0),
-            max((float(dense[i]) for i in rivals), default=0.0),
-            max((float(lexical[i]) for i in rivals), default=0.0),
-            max((float(chars[i]) for i in rivals), default=0.0),
-        )
-        runner = self._side(rivals[0], scores) if rivals else None
-        top = self._side(picked[0], scores)
-        return pair_features(query, top, runner, others, self._idf, self._rare, self._unseen)
+    def _features(
+        self, query: Text, picked: list[int], dense: np.ndarray, combined: np.ndarray
+    ) -> list[np.ndarray | None]:
+        out: list[np.ndarray | None] = []
+        d = [float(dense[i]) for i in picked]
+        c = [float(combined[i]) for i in picked]
+        for rank, i in enumerate(picked):
+            others_d = [x for j, x in enumerate(d) if j != rank]
+            others_c = [x for j, x in enumerate(c) if j != rank]
+            # an entry's best key by the mix; its dense cosine is the best over its keys
+            out.append(
+                candidate_features(
+                    query,
+                    self._key_texts[i],
+                    self._entry_texts[self._keys[i][0]],
+                    d[rank],
+                    max(others_d, default=0.0),
+                    c[rank] - max(others_c, default=0.0),
+                    d[rank] >= max(others_d, default=-1.0),
+                )
+            )
+        return out
 
     def match(self, question: str, threshold: float | None = None, margin: float | None = None) -> FaqMatch:
-        """Decide whether ``question`` is one of the FAQ entries."""
+        """Decide whether ``question`` is one of the FAQ entries (else which ones to suggest)."""
         threshold = self.threshold if threshold is None else threshold
         margin = self.margin if margin is None else margin
         if not question or not question.strip():
@@ -302,17 +340,27 @@ class FaqMatcher:
         cands = self.candidates(question, n=2)
         if not cands:
             return FaqMatch(False, None, None, None, 0.0, reason="no_entries")
-        top = cands[0]
-        second = cands[1] if len(cands) > 1 else None
-        entry = self._entries[top.entry_id]
-        runner_up = second.score if second else 0.0
         confidence = None
-        if self.scorer is not None and top.features is not None:
-            confidence = self.scorer.probability(top.features)
-            reason = decide_learned(confidence, top.score, runner_up, top.conflicts, self.scorer)
+        if self.scorer is not None and cands[0].probability is not None:
+            ranked = sorted(cands, key=lambda c: -(c.probability or 0.0))
+            top = ranked[0]
+            confidence = top.probability or 0.0
+            reason = decide_learned(confidence, top.conflicts, self.scorer)
+            bar = self.scorer.suggest_threshold
+            suggest = [(c, c.probability or 0.0) for c in ranked if (c.probability or 0.0) >= bar]
         else:
-            reason = decide(top.score, runner_up, top.conflicts, threshold, margin)
+            ranked = cands
+            top = cands[0]
+            reason = decide(top.score, cands[1].score if len(cands) > 1 else 0.0, top.conflicts, threshold, margin)
+            suggest = [(c, c.score) for c in cands if c.score >= self.suggest_threshold]
+        second = ranked[1] if len(ranked) > 1 else None
+        entry = self._entries[top.entry_id]
         matched = reason == "score"
+        suggestions: tuple[FaqSuggestion, ...] = ()
+        if not matched:
+            suggestions = tuple(
+                FaqSuggestion(c.entry_id, self._entries[c.entry_id].question, s) for c, s in suggest[:SUGGESTIONS]
+            )
         return FaqMatch(
             matched,
             entry.id if matched else None,
@@ -321,10 +369,11 @@ class FaqMatcher:
             top.score,
             runner_up_id=second.entry_id if second else None,
             runner_up_question=self._entries[second.entry_id].question if second else None,
-            runner_up_score=runner_up,
+            runner_up_score=second.score if second else 0.0,
             reason=reason if matched else f"{reason}: {entry.question}",
             matched_key=top.key if matched else None,
             confidence=confidence,
+            suggestions=suggestions,
         )
 
     def _tfidf(self, tokens: Sequence[str]) -> dict[str, float]:
@@ -335,8 +384,7 @@ class FaqMatcher:
 
     def _conflicts(self, query: frozenset[str], i: int) -> tuple[str, ...]:
         key = self._key_tokens[i]
-        q_numbers = {t for t in query if any(ch.isdigit() for ch in t)}
-        k_numbers = {t for t in key if any(ch.isdigit() for ch in t)}
+        q_numbers, k_numbers = numbers(query), numbers(key)
         out = []
         if q_numbers and k_numbers and q_numbers != k_numbers:
             out.append("number: " + ",".join(sorted(q_numbers ^ k_numbers)))
@@ -350,22 +398,34 @@ class FaqMatcher:
         return tuple(out)
 
 
+def embed_keys(embedder: Any, texts: Sequence[str], key_side: str = "passage") -> np.ndarray:
+    """The FAQ keys' vectors on ``key_side``: e5 embeds a ``query`` and a ``passage`` differently.
+
+    A symmetric embedder (USE) gives the same vectors either way.
+    """
+    items = list(texts)
+    try:
+        return np.asarray(embedder.embed(items, side=key_side), dtype=np.float32)
+    except TypeError:  # an embedder without sides
+        if key_side == "query":
+            return np.vstack([embedder.embed_query(t) for t in items]).astype(np.float32)
+        return np.asarray(embedder.embed(items), dtype=np.float32)
+
+
 def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` highest ``scores``, best first, ties by index (a partial sort)."""
     part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     return part[np.lexsort((part, -scores[part]))]
 
 
-def decide_learned(
-    confidence: float, score: float, runner_up: float, conflicts: Sequence[str], scorer: LinearScorer
-) -> str:
-    """The learned rule: probability, margin, and no different number (pure: calibration replays it)."""
-    numbers = [c for c in conflicts if c.startswith("number")]
-    if numbers:
-        return "conflict " + "; ".join(numbers)
+def decide_learned(confidence: float, conflicts: Sequence[str], scorer: LinearScorer) -> str:
+    """The learned rule: probability over the direct bar, and no different number (pure)."""
+    found = [c for c in conflicts if c.startswith("number")]
+    if found:
+        return "conflict " + "; ".join(found)
     if confidence < scorer.threshold:
         return "low_confidence"
-    return decide(score, runner_up, (), 0.0, scorer.margin)
+    return "score"
 
 
 def decide(score: float, runner_up: float, conflicts: Sequence[str], threshold: float, margin: float) -> str:

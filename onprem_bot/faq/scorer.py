@@ -1,11 +1,14 @@
-"""The learned FAQ scorer: a logistic regression over :data:`onprem_bot.faq.features.FEATURES`.
+"""The learned FAQ decision: a logistic regression over :data:`onprem_bot.faq.features.FEATURES`.
 
-``onprem-bot faq calibrate --write FILE`` fits it on the tune split of the calibration data and
-chooses its threshold on cross-fitted scores (each tune probe scored by a model that did not see
-its entry), so the threshold holds on questions the model never saw; the held-out split then
-reports it. A scorer belongs to one embedder and lexical weight: the dense features mean
-something else under another embedder, so :func:`load_scorer` refuses a mismatch and the matcher
-falls back to the threshold/margin rule.
+``onprem-bot faq calibrate --write FILE`` fits it on the *tune* small-FAQ episodes of the
+calibration data (:mod:`onprem_bot.eval.faq_episodes`: FAQs of 20, 50 and 200 entries with their
+paraphrases, near-misses and off-topic questions) and chooses its two bars on cross-fitted scores
+(each probe scored by a model that did not see its entry): the *direct* bar (``threshold``) and
+the lower *suggestion* bar; the held-out episodes then report them. A scorer belongs to one
+embedder (and mix of weights, and side the FAQ keys are embedded as): the dense feature means
+something else under another embedder. One file holds a scorer per embedder;
+:func:`load_scorer` takes the one for the running embedder, or none (the matcher then falls back
+to the threshold/margin rule).
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from onprem_bot.faq.features import FEATURES
 
 log = logging.getLogger(__name__)
 
-SCORER_VERSION = 2
+SCORER_VERSION = 3
 DEFAULT_SCORER = Path(__file__).resolve().parents[1] / "data" / "faq_scorer.json"
-"""The scorer fitted for the embedded USE embedder (``faq calibrate --write`` over ../shared/data)."""
+"""The scorers fitted for the embedded embedders (``faq calibrate --write`` over ../shared/data)."""
 
 
 @dataclass(frozen=True)
@@ -38,20 +41,24 @@ class LinearScorer:
     weights: tuple[float, ...]
     bias: float
     threshold: float
-    """A match needs probability >= threshold."""
-    margin: float
-    """... and a combined-score margin over the runner-up of at least this."""
+    """A direct answer needs probability >= threshold (the direct bar)."""
+    suggest_threshold: float
+    """An entry is suggested (관련 FAQ) when its probability reaches this lower bar."""
     embedder: str
     lexical_weight: float
     char_weight: float = 0.0
+    key_side: str = "passage"
+    """How the FAQ keys were embedded: as ``passage`` or as ``query`` (e5's two prefixes)."""
     version: int = SCORER_VERSION
 
     def __post_init__(self) -> None:
         n = len(self.features)
         if not (len(self.mean) == len(self.scale) == len(self.weights) == n):
             raise ValueError(f"scorer: {n} features but {len(self.mean)}/{len(self.scale)}/{len(self.weights)} values")
-        if not 0 <= self.threshold <= 1:
-            raise ValueError(f"scorer threshold={self.threshold}: must be in 0..1")
+        if not 0 <= self.suggest_threshold <= self.threshold <= 1:
+            raise ValueError(
+                f"scorer bars suggest={self.suggest_threshold}, direct={self.threshold}: need 0 <= suggest <= direct <= 1"
+            )
 
     def probability(self, x: np.ndarray) -> float:
         """P(match) of one feature vector."""
@@ -130,20 +137,45 @@ def cross_fitted(x: np.ndarray, y: np.ndarray, groups: Sequence[Any], folds: int
 
 
 def save_scorer(scorer: LinearScorer, path: Path) -> None:
-    """Write ``scorer`` as JSON (atomically)."""
+    """Write ``scorer`` into the file at ``path`` (atomically), replacing the one for its embedder only."""
+    records = _records(path) if path.is_file() else []
+    records = [r for r in records if r.get("embedder") != scorer.embedder] + [scorer.to_json()]
+    records.sort(key=lambda r: str(r.get("embedder")))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(scorer.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    data = {"version": SCORER_VERSION, "scorers": records}
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
 
 
-def load_scorer(
-    path: Path, embedder: str, lexical_weight: float, char_weight: float = 0.0, explicit: bool = True
-) -> LinearScorer | None:
-    """The scorer at ``path`` if it was fitted for ``embedder`` and these weights, else None.
+def _records(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if isinstance(data, dict) and isinstance(data.get("scorers"), list):
+        return [r for r in data["scorers"] if isinstance(r, dict)]
+    return []
 
-    Why not is logged: a warning for a file the administrator named (``explicit``), debug for the
-    shipped default (another embedder simply means the rule decides; ``doctor`` says so).
+
+def scorer_names(path: Path) -> list[str]:
+    """The embedders the file at ``path`` holds a scorer for."""
+    return [str(r.get("embedder")) for r in _records(path)]
+
+
+def load_scorer(
+    path: Path,
+    embedder: str,
+    lexical_weight: float,
+    char_weight: float = 0.0,
+    explicit: bool = True,
+    key_side: str | None = None,
+) -> LinearScorer | None:
+    """The scorer in the file at ``path`` fitted for ``embedder`` and these weights, else None.
+
+    ``key_side`` (None: any) must match too. Why not is logged: a warning for a file the
+    administrator named (``explicit``), debug for the shipped default (another embedder simply
+    means the rule decides; ``doctor`` says so).
     """
     level = logging.WARNING if explicit else logging.DEBUG
     extra = {"event": "faq_scorer_skipped", "path": str(path)}
@@ -151,23 +183,40 @@ def load_scorer(
         log.log(level, "FAQ scorer %s not found: using the threshold/margin rule", path, extra=extra)
         return None
     try:
-        scorer = LinearScorer.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError, KeyError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != SCORER_VERSION:
+            log.log(level, "FAQ scorer %s is of another version: re-run `faq calibrate --write`", path, extra=extra)
+            return None
+        records = [r for r in data.get("scorers", []) if isinstance(r, dict) and r.get("embedder") == embedder]
+        scorer = LinearScorer.from_json(records[0]) if records else None
+    except (OSError, ValueError, TypeError, KeyError) as exc:
         log.log(level, "FAQ scorer %s unreadable (%s): using the threshold/margin rule", path, exc, extra=extra)
+        return None
+    if scorer is None:
+        log.log(
+            level,
+            "FAQ scorer %s has no scorer for embedder %s (it has %s): using the threshold/margin rule; "
+            "run `onprem-bot faq calibrate --write FILE`",
+            path,
+            embedder,
+            ", ".join(scorer_names(path)) or "none",
+            extra=extra,
+        )
         return None
     if scorer.features != FEATURES or scorer.version != SCORER_VERSION:
         log.log(level, "FAQ scorer %s is for other features: re-run `faq calibrate --write`", path, extra=extra)
         return None
-    mine = (scorer.embedder, round(scorer.lexical_weight, 6), round(scorer.char_weight, 6))
-    wanted = (embedder, round(lexical_weight, 6), round(char_weight, 6))
-    if mine != wanted:
+    mine = (round(scorer.lexical_weight, 6), round(scorer.char_weight, 6))
+    wanted = (round(lexical_weight, 6), round(char_weight, 6))
+    if mine != wanted or (key_side is not None and key_side != scorer.key_side):
         log.log(
             level,
-            "FAQ scorer %s was fitted for (embedder, lexical_weight, char_weight) = %s, not %s: "
+            "FAQ scorer %s for %s was fitted for (lexical_weight, char_weight, key_side) = %s, not %s: "
             "using the threshold/margin rule; re-run `onprem-bot faq calibrate --write`",
             path,
-            mine,
-            wanted,
+            embedder,
+            (*mine, scorer.key_side),
+            (*wanted, key_side),
             extra=extra,
         )
         return None
