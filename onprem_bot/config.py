@@ -134,16 +134,20 @@ class FaqSettings:
     check_conflicts: bool = True
     """Refuse a match whose numbers or key content words differ from the entry's."""
     learned: bool = True
-    """Decide with the learned scorer (``scorer_file``) when it was fitted for this embedder and
-    these weights; otherwise, and when False, the threshold/margin rule decides."""
+    """Decide with the learned scorer (``scorer_file``) when one was fitted for this embedder and
+    these weights: a direct answer above its direct bar, suggestions above its suggestion bar (both
+    calibrated on small-FAQ episodes); otherwise, and when False, the threshold/margin rule decides."""
     scorer_file: Path | None = None
-    """Default: the scorer shipped for the embedded USE embedder (``faq calibrate --write`` makes one)."""
+    """Default: the scorers shipped for the embedded embedders, e5 and USE (``onprem_bot/data/faq_scorer.json``;
+    ``faq calibrate --write FILE`` adds one for another embedder)."""
     seed_file: Path | None = None
     """Imported on first run; default: faq/seed.csv of the installation."""
-    key_side: str = "query"
+    key_side: str = "passage"
     """How FAQ keys are embedded by an asymmetric embedder (e5): ``query`` (like the user's question:
     query/query similarity) or ``passage`` (query/passage, like document chunks). Questions are always
-    queries. A symmetric embedder (USE, KR-SBERT) gives the same vectors either way."""
+    queries. A symmetric embedder (USE, KR-SBERT) gives the same vectors either way. ``passage`` was
+    picked by ``faq calibrate`` on the small-FAQ episodes (more direct answers at the same false-answer
+    limit; the right entry first equally often); a learned scorer always uses the side it was fitted with."""
 
     def __post_init__(self) -> None:
         if self.key_side not in FAQ_KEY_SIDES:
