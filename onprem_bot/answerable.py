@@ -8,8 +8,8 @@ from a loosely related article. The judgement reads four features (pure: :func:`
 - ``noun_cover`` / ``token_cover``: the best share of the question's noun (token) IDF mass that one
   of the top hits contains (its text, document title and article title);
 - ``dense``: the best hit's dense cosine on the embedder's own scale
-  (:meth:`onprem_bot.embed.profiles.EmbedderProfile.scaled`: 0 at its unrelated bar, 1 at its
-  paraphrase median), so no cosine threshold is tied to one embedder.
+  (:meth:`onprem_bot.embed.profiles.EmbedderProfile.standardised`: 0 at its unrelated bar, 1 at
+  its paraphrase median), so no cosine threshold is tied to one embedder.
 
 A logistic model over them is fitted on development questions (answerable statute questions and
 ``unanswerable_dev.jsonl``) by ``python -m onprem_bot.eval.refusal --write``, one model per embedder
@@ -120,13 +120,16 @@ def features(
     known: frozenset[str],
     hit_tokens: Sequence[frozenset[str]],
     dense: float,
+    aliases: dict[str, frozenset[str]] | None = None,
 ) -> tuple[float, ...]:
     """The :data:`FEATURES` of a question (pure).
 
     ``tokens``/``nouns``: the question's analysed tokens and nouns; ``weight``: IDF of each token;
-    ``known``: the tokens some chunk contains; ``hit_tokens``: the token sets of the top hits;
-    ``dense``: the best hit's scaled dense score (0..1).
+    ``known``: the tokens some chunk contains (or whose synonyms one does); ``hit_tokens``: the token
+    sets of the top hits; ``dense``: the best hit's dense score on the embedder's scale;
+    ``aliases``: a token's legal-term synonyms, which cover it in a hit as well.
     """
+    aliases = aliases or {}
     distinct = [t for t in dict.fromkeys(tokens) if t not in QUESTION_WORDS]
     total = sum(weight[t] for t in distinct) or 1.0
     unknown = sum(weight[t] for t in distinct if t not in known) / total
@@ -136,7 +139,11 @@ def features(
     def cover(words: list[str], mass: float) -> float:
         if mass <= 0:
             return 1.0
-        return max((sum(weight[t] for t in words if t in ht) / mass for ht in hit_tokens), default=0.0)
+
+        def has(t: str, ht: frozenset[str]) -> bool:
+            return t in ht or not aliases.get(t, frozenset()).isdisjoint(ht)
+
+        return max((sum(weight[t] for t in words if has(t, ht)) / mass for ht in hit_tokens), default=0.0)
 
     return (unknown, cover(noun_list, noun_total), cover(distinct, total), float(dense))
 
@@ -146,7 +153,9 @@ class AnswerabilityJudge:
 
     ``vocabulary(tokens)`` gives ``(document frequencies, number of chunks)`` of the live index
     (:meth:`onprem_bot.index.retriever.HybridRetriever.document_frequency`); ``scale`` maps a dense
-    cosine onto the embedder's scale.
+    cosine onto the embedder's scale (unclipped: :meth:`~onprem_bot.embed.profiles.EmbedderProfile.standardised`);
+    ``synonyms`` (the retriever's colloquial→legal dictionary) make a colloquial word known and covered
+    when its legal term is.
     """
 
     def __init__(
@@ -155,7 +164,9 @@ class AnswerabilityJudge:
         vocabulary: Callable[[Sequence[str]], tuple[np.ndarray, int]],
         scale: Callable[[float], float],
         model: RefusalModel | None,
+        synonyms: Any | None = None,
     ) -> None:
+        self.synonyms = synonyms
         self.analyzer = analyzer
         self.vocabulary = vocabulary
         self.scale = scale
@@ -170,10 +181,21 @@ class AnswerabilityJudge:
         df, n_docs = self.vocabulary(distinct) if distinct else (np.zeros(0), 1)
         weights = idf(np.asarray(df, dtype=np.float64), max(1, n_docs))
         weight = {t: float(w) for t, w in zip(distinct, weights, strict=True)}
-        known = frozenset(t for t, d in zip(distinct, df, strict=True) if d > 0)
+        aliases = (
+            {t: frozenset(self.synonyms.expand([t], self.analyzer)[1:]) for t in distinct} if self.synonyms else {}
+        )
+        alias_df = dict(zip(*self._df(sorted(set().union(*aliases.values()))), strict=True)) if aliases else {}
+        known = frozenset(
+            t
+            for t, d in zip(distinct, df, strict=True)
+            if d > 0 or any(alias_df.get(a, 0) > 0 for a in aliases.get(t, ()))
+        )
         hit_tokens = [frozenset(self.analyzer.tokens(_hit_text(h))) for h in hits[:TOP_HITS]]
         dense = self.scale(max((h.dense_score for h in hits), default=0.0))
-        return features(tokens, nouns, weight, known, hit_tokens, dense)
+        return features(tokens, nouns, weight, known, hit_tokens, dense, aliases)
+
+    def _df(self, tokens: list[str]) -> tuple[list[str], list[int]]:
+        return tokens, [int(d) for d in self.vocabulary(tokens)[0]] if tokens else []
 
     def run(self, question: str, hits: Sequence[Hit]) -> Judgement:
         """Whether ``hits`` can answer ``question`` (always answerable without a model)."""

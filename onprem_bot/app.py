@@ -82,6 +82,7 @@ def build_app(settings: Settings) -> App:
     from onprem_bot.faq.service import FaqService
     from onprem_bot.faq.store import FaqStore, ensure_seeded
     from onprem_bot.index.builder import IndexBuilder
+    from onprem_bot.answerable import AnswerabilityJudge, load_refusal_model
     from onprem_bot.index.retriever import HybridRetriever
     from onprem_bot.index.store import IndexStore
     from onprem_bot.korean.analyzer import KoreanAnalyzer
@@ -120,6 +121,7 @@ def build_app(settings: Settings) -> App:
             cfg.lexical_weight,
             cfg.char_weight,
             explicit=cfg.scorer_file is not None,
+            key_side=None if embedder.symmetric else cfg.key_side,  # either side gives a symmetric model's vectors
         )
     matcher = FaqMatcher(
         analyzer,
@@ -130,6 +132,7 @@ def build_app(settings: Settings) -> App:
         cfg.check_conflicts,
         scorer=scorer,
         char_weight=cfg.char_weight,
+        key_side=cfg.key_side,
     )
     faq = FaqService(faq_store, matcher)
     llm = make_llm(settings.llm, ROOT)  # nothing is loaded until the first question
@@ -146,6 +149,13 @@ def build_app(settings: Settings) -> App:
         max_query_chars=settings.retrieval.max_query_chars,
         max_tokens=settings.llm.max_tokens,
         profile=embedder_profile(settings, embedder.name),
+        judge=AnswerabilityJudge(
+            analyzer,
+            retriever.document_frequency,
+            embedder_profile(settings, embedder.name).standardised,
+            load_refusal_model(embedder.name) if settings.answer.refuse_unanswerable else None,
+            synonyms,
+        ),
     )
     return App(
         settings,

@@ -229,6 +229,9 @@ class AnswerSettings:
     """About how long an answer is, in characters (the seed brief: ~100 Korean characters)."""
     min_relevance: float = 0.0
     """Refuse (route ``refused``) when the best hit's fused score is below this."""
+    refuse_unanswerable: bool = True
+    """Refuse questions the retrieved chunks do not cover (:mod:`onprem_bot.answerable`; the model fitted
+    for the running embedder in ``onprem_bot/data/refusal.json``; none fitted: nothing refused by it)."""
     check: bool = True
     """Run the hallucination checker on every generated answer."""
     on_flagged: str = "extractive"

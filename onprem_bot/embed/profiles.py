@@ -70,7 +70,11 @@ class EmbedderProfile:
 
     def scaled(self, cosine: float) -> float:
         """``cosine`` on this embedder's own scale: 0 at the unrelated bar, 1 at the paraphrase median (clipped)."""
-        return float(min(1.0, max(0.0, (cosine - self.unrelated) / (self.related - self.unrelated))))
+        return float(min(1.0, max(0.0, self.standardised(cosine))))
+
+    def standardised(self, cosine: float) -> float:
+        """:meth:`scaled` without the clipping (below 0 under the unrelated bar): a learned model's input."""
+        return float((cosine - self.unrelated) / (self.related - self.unrelated))
 
 
 FALLBACK = EmbedderProfile(
