@@ -227,7 +227,13 @@ def _episodes(data: Path, seed: int) -> tuple[Any, dict[str, Any], dict[str, Any
 
 @faq.command(name="calibrate")
 @click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DATA, show_default=True)
-@click.option("--max-false", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option(
+    "--max-false",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="거짓 직접 답변 한도 (tune; half the 2% target: tune has ~200 near-misses a size)",
+)
 @click.option("--reach", type=click.FloatRange(0, 1), default=0.97, show_default=True)
 @click.option("--max-off-suggest", type=click.FloatRange(0, 1), default=0.10, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
