@@ -240,7 +240,8 @@ def _faq_scorer(settings: Any) -> Check:
         return ("warn", "faq", identity)
     name = scorer_embedder(identity[0], cfg.lexical_weight, cfg.char_weight)
     path = cfg.scorer_file or DEFAULT_SCORER
-    scorer = load_scorer(path, name, cfg.lexical_weight, cfg.char_weight, explicit=False)
+    side = None if settings.embedder.backend in ("use", "sentence-transformers", "hash") else cfg.key_side
+    scorer = load_scorer(path, name, cfg.lexical_weight, cfg.char_weight, explicit=False, key_side=side)
     rule = f"FAQ 임베더 (embedder) {identity[0]}, keys as {cfg.key_side}; {rule}"
     if scorer is None:
         return (
