@@ -26,13 +26,15 @@ from typing import Any
 import numpy as np
 
 from onprem_bot.config import RetrievalSettings
+from onprem_bot.embed.e5 import E5_DIMENSION
 from onprem_bot.index.bm25 import BM25Index, top_k
 from onprem_bot.index.builder import BM25_METHOD
 from onprem_bot.index.retriever import HybridRetriever
 from onprem_bot.index.store import INDEX_FORMAT, IndexMeta, IndexStore
 from onprem_bot.index.vectors import VectorIndex
 
-DIMENSION = 512
+DIMENSION = E5_DIMENSION
+"""The embedded default embedder's dimension (multilingual-e5-small: 384; USE, the default before, 512)."""
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -214,7 +216,7 @@ folder, size = sys.argv[1], int(sys.argv[2])
 before = psutil.Process().memory_info().rss
 started = time.perf_counter()
 bm25 = BM25Index.load(pathlib.Path(folder) / "bm25", size=size)
-vectors = VectorIndex.load(pathlib.Path(folder) / "vectors.faiss", 512)
+vectors = VectorIndex.load(pathlib.Path(folder) / "vectors.faiss", int(sys.argv[3]))
 bm25.scores(["근로자"])
 elapsed = time.perf_counter() - started
 after = psutil.Process().memory_info().rss
@@ -226,7 +228,10 @@ print(json.dumps({"index_load_s": round(elapsed, 3), "rss_before_load_mb": round
 def _load_in_subprocess(folder: Path, size: int) -> dict[str, Any]:
     """Index load time and memory in a fresh process (after the libraries are imported)."""
     out = subprocess.run(
-        [sys.executable, "-c", _LOAD_SCRIPT, str(folder), str(size)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _LOAD_SCRIPT, str(folder), str(size), str(DIMENSION)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
