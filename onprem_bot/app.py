@@ -75,6 +75,7 @@ SEED_FAQ = ROOT / "faq" / "seed.csv"
 
 def build_app(settings: Settings) -> App:
     """Create the home folder, open and migrate the database, and wire the services."""
+    from onprem_bot.answerable import AnswerabilityJudge, load_refusal_model
     from onprem_bot.checker import Checker
     from onprem_bot.embed.cache import CachedEmbedder
     from onprem_bot.faq.matcher import FaqMatcher
@@ -82,7 +83,6 @@ def build_app(settings: Settings) -> App:
     from onprem_bot.faq.service import FaqService
     from onprem_bot.faq.store import FaqStore, ensure_seeded
     from onprem_bot.index.builder import IndexBuilder
-    from onprem_bot.answerable import AnswerabilityJudge, load_refusal_model
     from onprem_bot.index.retriever import HybridRetriever
     from onprem_bot.index.store import IndexStore
     from onprem_bot.korean.analyzer import KoreanAnalyzer

@@ -112,7 +112,9 @@ def test_a_pdf_row_accepts_the_right_page_when_the_article_label_differs() -> No
     from onprem_bot.eval.metrics import is_relevant
     from onprem_bot.types import Chunk
 
-    table = Chunk("1", "d", 0, "supplementary", "일비 25,000원", doc_title="출장규칙", article="부칙", page=14, page_end=16)
+    table = Chunk(
+        "1", "d", 0, "supplementary", "일비 25,000원", doc_title="출장규칙", article="부칙", page=14, page_end=16
+    )
     gold = {"doc_title": "출장규칙", "article": "별표 1", "page": 15}
     assert is_relevant(table, gold)
     assert not is_relevant(table, {**gold, "page": 17})
