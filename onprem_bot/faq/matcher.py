@@ -270,7 +270,9 @@ class FaqMatcher:
                 lexical[posting[0]] += w * posting[1]
         dense = np.zeros(len(self._keys), dtype=np.float32)
         if self._dense is not None and self.embedder is not None:
-            dense = self._dense @ self.embedder.embed_query(question).astype(np.float32)
+            # einsum, not BLAS: a threaded BLAS call left spinning slows the next query encoding
+            # (e5's OpenMP threads) several-fold on 2 cores
+            dense = np.einsum("ij,j->i", self._dense, self.embedder.embed_query(question).astype(np.float32))
         scored = features or self.scorer is not None
         chars = self._chars.scores(question) if self.char_weight > 0 else np.zeros_like(lexical)
         combined = self.lexical_weight * lexical + self.char_weight * chars + self.dense_weight * dense
