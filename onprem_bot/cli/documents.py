@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,9 @@ def ingest(
             else "모든 파일이 실패했습니다 (every file failed)"
         )
     summary = report.summary()
+    seeded = _import_snapshots(app, paths)
+    if seeded:
+        summary["snapshot_vectors"] = seeded
     changed = summary["new"] or summary["updated"]
     if reindex or changed or app.indexer.needs_rebuild():
         started = time.perf_counter()
@@ -82,6 +86,14 @@ def ingest(
         )
     if strict and report.skipped:
         raise OnpremBotError(f"{len(report.skipped)}개 파일을 건너뛰었습니다 (files skipped; --strict)")
+
+
+def _import_snapshots(app: Any, paths: Sequence[Path]) -> int:
+    """Vectors imported from the folders' embedding snapshots (:mod:`onprem_bot.embed.snapshot`)."""
+    from onprem_bot.embed.snapshot import import_snapshot
+
+    cached = app.indexer.embedder
+    return sum(import_snapshot(cached, p) for p in paths if p.is_dir() and hasattr(cached, "put"))
 
 
 @cli.command()

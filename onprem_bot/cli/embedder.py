@@ -101,3 +101,25 @@ def bench_ingest(ctx: click.Context, corpus: Path | None, baseline: str, as_json
         print_json(result)
         return
     click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+
+@embedder.command(name="snapshot")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.pass_context
+def snapshot(ctx: click.Context, folder: Path) -> None:
+    """FOLDER의 임베딩 스냅샷을 씁니다 (write FOLDER/.embeddings/<embedder>.npz for its stored chunks).
+
+    ``ingest FOLDER`` then takes those vectors instead of embedding again (the sample corpus ships one).
+    """
+    from onprem_bot.embed.snapshot import export_snapshot
+
+    app = app_of(ctx)
+    root = str(folder.resolve())
+    docs = [d for d in app.documents.list_all() if str(Path(d.path).resolve()).startswith(root)]
+    if not docs:
+        raise OnpremBotError(
+            f"{folder}: 저장된 문서가 없습니다 (no stored documents from this folder; ingest it first)"
+        )
+    chunks = [c for d in docs for c in app.documents.chunks(d.id)]
+    path = export_snapshot(app.indexer.embedder, chunks, folder)
+    click.echo(f"{path}: 문서 {len(docs)}개, 청크 {len(chunks)}개")

@@ -161,6 +161,15 @@ class CachedEmbedder(Embedder):
             for start in range(0, len(rows), CHUNK_SIZE):
                 session.execute(statement, rows[start : start + CHUNK_SIZE])
 
+    def put(self, model: str, vectors: dict[str, np.ndarray]) -> int:
+        """Store ``vectors`` (cache key → unit vector) under ``model`` where not cached yet; how many were new."""
+        dimension = self.dimension
+        found, stale = self._lookup(model, list(vectors), dimension)
+        new = {k: v for k, v in vectors.items() if k not in found}
+        if new:
+            self._store(model, new, stale, dimension)
+        return len(new)
+
     def key(self, text: str, side: str = "passage") -> str:
         """The cache key of ``text`` on ``side``: :func:`text_hash` of what the model reads of it."""
         self.embedder.warm_up()
