@@ -33,8 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("중단되었습니다 (aborted)", err=True)
         sys.exit(130)
+    except click.UsageError as exc:  # a bad option or argument: one line, in Korean, with where to look
+        where = exc.ctx.command_path if exc.ctx is not None else "onprem-bot"
+        click.echo(f"오류: 잘못된 사용 (usage error): {exc.format_message()} — {where} --help", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"오류: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except OnpremBotError as exc:
         click.echo(f"오류: {exc}", err=True)

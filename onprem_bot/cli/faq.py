@@ -111,11 +111,11 @@ def faq_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def faq_match(ctx: click.Context, question: str, as_json: bool) -> None:
     """질문이 FAQ에 해당하는지 확인합니다 (score, runner-up, reason)."""
-    from onprem_bot.errors import QueryError
+    from onprem_bot.index.retriever import check_query
 
-    if not question.strip():
-        raise QueryError("질문이 비어 있습니다 (empty question)")
-    result = app_of(ctx).faq.match(question)
+    app = app_of(ctx)
+    check_query(question, app.settings.retrieval.max_query_chars)  # empty or over-long: one line, as search says
+    result = app.faq.match(question)
     if as_json:
         print_json(result.as_json())
         return

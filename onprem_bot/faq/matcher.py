@@ -425,8 +425,8 @@ def decide_learned(confidence: float, conflicts: Sequence[str], scorer: LinearSc
     found = [c for c in conflicts if c.startswith("number")]
     if found:
         return "conflict " + "; ".join(found)
-    if confidence < scorer.threshold:
-        return "low_confidence"
+    if confidence < scorer.threshold:  # the bar is named: a 0.98 "low" confidence otherwise reads as a bug
+        return f"low_confidence {confidence:.4f} < direct bar {scorer.threshold:.4f}"
     return "score"
 
 
