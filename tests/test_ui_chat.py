@@ -100,3 +100,12 @@ def test_personal_data_is_masked_in_the_log(corpus: Path) -> None:
     [stored] = services().conversations.review()
     assert "010-1234-5678" not in stored.question and "hong@corp.kr" not in stored.question
     assert "***-****-****" in stored.question
+
+
+def test_a_refusal_labels_its_documents_as_the_closest_not_as_sources(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    ask(at, "xyzzy qwerty 쀍쀍")
+    assert not at.exception
+    values = markdown_values(at)
+    assert any("답변 불가" in v for v in values)
+    assert any("가장 가까운 문서" in c.value for c in at.caption)

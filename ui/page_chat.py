@@ -108,6 +108,10 @@ def render_answer(app: Any, message: StoredMessage) -> None:
         with st.expander(label, expanded=bool(problems)):
             for f in findings:
                 st.markdown(md(finding_line(f)))
+    if answer.route == "refused" and answer.citations:
+        st.caption(
+            "가장 가까운 문서 (답을 담고 있지 않을 수 있습니다) — the closest documents, not sources of an answer"
+        )
     for c in answer.citations:
         with st.expander(md(citation_title(c))):
             source = app.chat.source_text(c)
