@@ -6,6 +6,8 @@ Models are not loaded here: each service loads its model on first use (``warm_up
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +125,9 @@ def build_app(settings: Settings) -> App:
             explicit=cfg.scorer_file is not None,
             key_side=None if embedder.symmetric else cfg.key_side,  # either side gives a symmetric model's vectors
         )
+        if scorer is not None and cfg.direct_bar is not None:  # the administrator's own trade-off
+            bar = cfg.direct_bar
+            scorer = dataclasses.replace(scorer, threshold=bar, suggest_threshold=min(scorer.suggest_threshold, bar))
     matcher = FaqMatcher(
         analyzer,
         cached,

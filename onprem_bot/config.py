@@ -148,6 +148,10 @@ class FaqSettings:
     queries. A symmetric embedder (USE, KR-SBERT) gives the same vectors either way. ``passage`` was
     picked by ``faq calibrate`` on the small-FAQ episodes (more direct answers at the same false-answer
     limit; the right entry first equally often); a learned scorer always uses the side it was fitted with."""
+    direct_bar: float | None = None
+    """Override the learned scorer's direct-answer bar (a probability, 0..1; empty: the fitted bar, e.g.
+    0.9952 for e5). Lower it to answer more paraphrases directly at the cost of more wrong canned answers;
+    ``faq evaluate`` on your own FAQ and questions shows the trade-off. Ignored by the threshold rule."""
 
     def __post_init__(self) -> None:
         if self.key_side not in FAQ_KEY_SIDES:
@@ -158,6 +162,8 @@ class FaqSettings:
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ConfigError(f"faq.{name}={value}: 0..1 범위여야 합니다 (must be in 0..1)")
+        if self.direct_bar is not None and not 0 <= self.direct_bar <= 1:
+            raise ConfigError(f"faq.direct_bar={self.direct_bar}: 0..1 범위여야 합니다 (must be in 0..1)")
         if self.lexical_weight + self.char_weight > 1 + 1e-9:
             raise ConfigError(
                 f"faq.lexical_weight + faq.char_weight = {self.lexical_weight + self.char_weight}: "

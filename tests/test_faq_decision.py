@@ -327,3 +327,16 @@ def test_the_shipped_e5_decision_on_a_small_faq() -> None:
         assert entry in [s.id for s in miss.suggestions] and len(miss.suggestions) <= 3, question
     off = matcher.match(OFF_TOPIC)
     assert not off.matched and off.suggestions == ()
+
+
+def test_an_administrators_direct_bar_overrides_the_fitted_one(tmp_path: Path) -> None:
+    """[faq] direct_bar: an organisation may answer more paraphrases directly (or fewer) without refitting."""
+    from onprem_bot.app import build_app
+    from onprem_bot.config import ConfigError, FaqSettings, load_settings
+
+    with pytest.raises(ConfigError, match="direct_bar"):
+        FaqSettings(direct_bar=1.5)
+    app = build_app(load_settings(env={}, home=tmp_path / "h", embedder={"backend": "use"}, faq={"direct_bar": 0.5}))
+    scorer = app.faq.matcher.scorer
+    assert scorer is not None and scorer.threshold == 0.5 and scorer.suggest_threshold <= 0.5
+    app.db.dispose()
