@@ -7,7 +7,6 @@ Models are not loaded here: each service loads its model on first use (``warm_up
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
