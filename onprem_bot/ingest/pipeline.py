@@ -13,10 +13,11 @@ from onprem_bot.config import CHUNKER_NAMES
 from onprem_bot.errors import ConfigError, LoaderError, NoDocumentsError, OnpremBotError
 from onprem_bot.ingest.chunking import chunk_document
 from onprem_bot.ingest.loaders import SUPPORTED_EXTENSIONS, is_supported, load_document
+from onprem_bot.ingest.loaders.base import normalized_document
 from onprem_bot.storage.documents import DocumentInfo, DocumentStore, now
 
-CHUNKING_VERSION = "1"
-"""Bump when chunking changes so that re-ingest re-chunks unchanged files."""
+CHUNKING_VERSION = "2"
+"""Bump when chunking changes so that re-ingest re-chunks unchanged files (2: text stored in NFC)."""
 
 Status = Literal["new", "updated", "unchanged", "skipped"]
 
@@ -153,7 +154,7 @@ class Ingestor:
         old = self.store.get(doc_id)
         if old and old.content_hash == content_hash and old.metadata.get("chunking") == self.config_key:
             return FileResult(path, "unchanged", doc_id, old.title, old.chunker, old.chunk_count)
-        doc = load_document(path)
+        doc = normalized_document(load_document(path))  # one Unicode form in storage, whatever the source
         name, chunks = chunk_document(doc, doc_id, self.chunker, self.max_tokens)
         if not chunks:
             raise LoaderError(path, f"청크가 만들어지지 않았습니다 (no chunks produced by the {name} chunker)")
