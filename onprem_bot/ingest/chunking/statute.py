@@ -43,11 +43,19 @@ LOOKAHEAD = 400  # lines searched for a nearer article header
 
 
 def looks_like_statute(lines: Sequence[Line]) -> bool:
-    """True when the text has article headers (``제N조(제목)``) at line starts."""
+    """True when the text has article headers at line starts, however few and wherever they start.
+
+    One titled header (``제60조(연차 유급휴가) ① 사용자는 …``: an excerpt, a single article copied
+    from a law site) is enough; a title followed by a particle (``제2조(정의)에 따른``) is a reference
+    that a line break put first, not a header. Otherwise :data:`MARKER_COUNT_FOR_STATUTE` headers
+    (Markdown headings or titled lines) are needed.
+    """
     hits = 0
     for ln in lines:
         m = ARTICLE.match(ln.text)
         if m and (ln.heading_level or m.group(3) is not None):
+            if m.group(3) is not None and not _PARTICLE_AFTER_REF.match(m.string[m.end(3) + 1 :]):
+                return True
             hits += 1
             if hits >= MARKER_COUNT_FOR_STATUTE:
                 return True
@@ -138,6 +146,7 @@ class StatuteChunker:
         drafts.extend(self._flush(article))
         for group in groups or []:
             drafts.extend(self._supplement(group))
+        preamble = [ln for ln in preamble if ln.text.strip("# ").strip() != title]  # every chunk carries the title
         if preamble:  # title page, 제정/개정 history, a table of contents: cut like a report
             drafts[:0] = ReportChunker(self.max_tokens).run(preamble, title)
         return drafts
