@@ -59,7 +59,8 @@ def test_supplementary_provisions_are_their_own_chunks(statute: LoadedDocument) 
     _, chunks = chunk_document(statute, "doc1")
     sup = [c for c in chunks if c.kind == "supplementary"]
     assert [c.heading_path for c in sup] == [("부칙 <제8372호,2007.4.11>",), ("부칙 <제9999호,2020.1.1>",)]
-    assert all(c.article == "부칙" for c in sup)
+    # each 부칙 chunk names its 부칙 and articles: 부칙 restart at 제1조, several 부칙 are told apart
+    assert [c.article for c in sup] == ["부칙 <제8372호,2007.4.11> 제1조~제2조", "부칙 <제9999호,2020.1.1>"]
     assert "제2조 (경과조치)" in sup[0].text
     assert not any("공포한 날부터" in c.text for c in chunks if c.kind == "article")
 

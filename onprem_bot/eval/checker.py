@@ -130,7 +130,7 @@ def build_cases(
         text = " ".join(rephrase(s, rng) + "." for s in picked)
         if rng.random() < 0.2:
             text += " 자세한 사항은 해당 조문을 확인하시기 바랍니다."
-        if c.article and c.article != "부칙":
+        if c.article and not c.article.startswith("부칙"):
             title = c.doc_title
             label = c.article
             para = "①②③④⑤⑥⑦⑧⑨⑩".find(picked[0][:1])

@@ -95,7 +95,9 @@ def alter(answer: str, sources: Sequence[Source], kind: str, rng: random.Random)
         return None
     if kind == "neighbour_article":
         refs = [f for f in facts if f.ref is not None and f.ref.article and f.ref.art_start >= 0]
-        if not refs or (sources and sources[0].article == "부칙"):  # 부칙 repeat 제1조, 제2조… in one chunk
+        if not refs or (
+            sources and (sources[0].article or "").startswith("부칙")
+        ):  # 부칙 repeat 제1조, 제2조… in one chunk
             return None
         own = [
             f for f in refs if f.ref is not None and f.ref.law and sources and sources[0].doc_title.endswith(f.ref.law)

@@ -235,14 +235,14 @@ class StatuteChunker:
     # -- 부칙 ---------------------------------------------------------------------------
 
     def _supplement(self, group: _Group) -> list[Draft]:
-        units: list[tuple[list[str], list[Line]]] = []
+        units: list[tuple[list[str], list[Line], str | None]] = []
         amendments: list[str] = []
         for ln in group.lines:
             clean, tags = split_amendments(ln.text)
             amendments.extend(tags)
             m = ARTICLE.match(clean)
             if not units or (m and m.group(3) is not None):
-                units.append(([], []))
+                units.append(([], [], _article_label(m) if m and m.group(3) is not None else None))
             if clean:
                 units[-1][0].append(clean)
             units[-1][1].append(ln)
@@ -254,13 +254,14 @@ class StatuteChunker:
         for idx in pack(texts, self.max_tokens, head=group.header):
             srcs = tuple(ln for i in idx for ln in units[i][1])
             body = "\n".join(texts[i] for i in idx)
+            label = supplement_label(group.header, [units[i][2] for i in idx])
             for part in fit_pieces(body, self.max_tokens, group.header):
                 drafts.append(
                     Draft(
                         "supplementary",
                         group.header + "\n" + part,
                         heading_path=(group.header,),
-                        article="부칙",
+                        article=label,
                         lines=srcs,
                         amendments=tuple(amendments),
                     )
@@ -299,6 +300,24 @@ def _starts_article(m: re.Match[str], ln: Line, last: tuple[int, int], upcoming:
     if not successor and num > max(last[0], 0) + MAX_GAP:
         return not any(n is not None and last[0] < n <= last[0] + MAX_GAP for n in upcoming)
     return True
+
+
+def _article_label(m: re.Match[str]) -> str:
+    """``제N조`` or ``제N조의M`` of an :data:`ARTICLE` match."""
+    return f"제{int(m.group(1))}조" + (f"의{int(m.group(2))}" if m.group(2) else "")
+
+
+def supplement_label(header: str, articles: Sequence[str | None]) -> str:
+    """The ``article`` of a 부칙 chunk: which 부칙 (its header, with its date or number) and which of its
+    articles, e.g. ``부칙 <2024. 1. 1.> 제1조`` or ``부칙 <2024. 1. 1.> 제1조~제2조`` (pure).
+
+    부칙 restart their numbering, so a bare ``제1조`` would be mixed up with the main text's 제1조
+    and with the other 부칙."""
+    header = " ".join(header.split()) or "부칙"
+    found = [a for a in articles if a]
+    if not found:
+        return header
+    return f"{header} {found[0]}" if len(found) == 1 else f"{header} {found[0]}~{found[-1]}"
 
 
 def _heading(text: str) -> str:
