@@ -15,8 +15,8 @@ class Chunk:
 
     ``kind`` is ``article`` (a whole 조), ``article_part`` (an article split by 항/호),
     ``supplementary`` (부칙), ``section`` (a report's heading section) or ``qa``.
-    ``article`` is the article label (``제60조``, ``제6조의3``; ``부칙`` for transitional
-    provisions) or None; ``paragraph``/``item`` are 항/호 labels (``제1항``, ``제1항~제3항``).
+    ``article`` is the article label (``제60조``, ``제6조의3``; for transitional provisions the 부칙
+    and its articles, ``부칙 <2024. 1. 1.> 제1조~제2조``) or None; ``paragraph``/``item`` are 항/호 labels (``제1항``, ``제1항~제3항``).
     """
 
     id: str
