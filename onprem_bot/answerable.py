@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from onprem_bot.korean.statute_style import statute_style
 from onprem_bot.types import Hit
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,6 @@ class AnswerabilityJudge:
 
     def features(self, question: str, hits: Sequence[Hit]) -> tuple[float, ...]:
         """The feature vector of ``question`` over ``hits`` (best first)."""
-        from onprem_bot.korean.statute_style import statute_style
-
         tokens, nouns = self.analyzer.tokens_and_nouns(statute_style(question))
         distinct = [t for t in dict.fromkeys(tokens) if t not in QUESTION_WORDS]
         df, n_docs = self.vocabulary(distinct) if distinct else (np.zeros(0), 1)

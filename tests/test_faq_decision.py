@@ -5,7 +5,6 @@ of the same object; episodes, calibration and `faq evaluate` on tiny data."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +20,7 @@ from onprem_bot.faq.scorer import LinearScorer, load_scorer, save_scorer, scorer
 from onprem_bot.korean.analyzer import KoreanAnalyzer
 from tests.test_faq_cli import cli_json
 from tests.test_faq_data import tiny  # noqa: F401  (the fixture: a tiny copy of the shared data's layout)
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    question: str
-    answer: str
-    alternatives: tuple[str, ...] = ()
-
+from tests.test_faq_matcher import Entry
 
 SMALL_FAQ = [
     Entry(

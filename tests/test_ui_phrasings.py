@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 from onprem_bot.cli import main
 from tests.statute_sample import STATUTE_MD
 from tests.test_faq_suggestions import suggest_for_misses
+from tests.test_ui_admin import PASSWORD, users  # noqa: F401  (the fixture: an admin and an editor)
 from tests.ui_helpers import fresh_app_test, log_in, plain, services
 
 QUESTION = "근로자의 정의는 무엇인가요?"
-PASSWORD = "correct horse 1"
 
 
 @pytest.fixture
@@ -27,14 +27,6 @@ def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     main(["ingest", str(law), "--json"])
     suggest_for_misses(monkeypatch)
     return law
-
-
-@pytest.fixture
-def users() -> None:
-    app = services()
-    app.auth.create_user("boss", PASSWORD, "admin")
-    app.auth.create_user("ed", PASSWORD, "editor")
-    app.db.dispose()
 
 
 def suggestion_buttons(at: AppTest, message_id: int) -> list:
@@ -79,7 +71,7 @@ def test_no_buttons_under_an_faq_answer(corpus: Path) -> None:
     assert not any("이 질문을 찾으셨나요?" in plain(m.value) for m in at.markdown)
 
 
-def test_editor_approves_a_pending_phrasing_and_chat_matches_it(users: None) -> None:
+def test_editor_approves_a_pending_phrasing_and_chat_matches_it(users: None) -> None:  # noqa: F811
     app = services()
     entry = app.faq_store.entries()[0]
     wording = "이 봇 정체가 뭐죠"
@@ -112,7 +104,7 @@ def test_editor_approves_a_pending_phrasing_and_chat_matches_it(users: None) -> 
     assert any("승인을 기다리는 후보가 없습니다" in plain(c.value) for c in at.caption)
 
 
-def test_a_conflicting_phrasing_is_refused_with_the_other_entry_named(users: None) -> None:
+def test_a_conflicting_phrasing_is_refused_with_the_other_entry_named(users: None) -> None:  # noqa: F811
     app = services()
     first, second = app.faq_store.entries()[:2]
     clash = app.faq_phrasings.record(first.id, second.question, "admin", "boss")
@@ -126,7 +118,7 @@ def test_a_conflicting_phrasing_is_refused_with_the_other_entry_named(users: Non
     assert app.faq_store.get(first.id).alternatives == first.alternatives
 
 
-def test_review_page_links_a_logged_question_to_an_faq_entry(corpus: Path, users: None) -> None:
+def test_review_page_links_a_logged_question_to_an_faq_entry(corpus: Path, users: None) -> None:  # noqa: F811
     chat = fresh_app_test().run()
     chat.chat_input(key="question").set_value(QUESTION).run()
     app = services()

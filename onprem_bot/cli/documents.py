@@ -92,8 +92,8 @@ def _import_snapshots(app: Any, paths: Sequence[Path]) -> int:
     """Vectors imported from the folders' embedding snapshots (:mod:`onprem_bot.embed.snapshot`)."""
     from onprem_bot.embed.snapshot import import_snapshot
 
-    cached = app.indexer.embedder
-    return sum(import_snapshot(cached, p) for p in paths if p.is_dir() and hasattr(cached, "put"))
+    cached = app.indexer.embedder  # the CachedEmbedder the index is built through
+    return sum(import_snapshot(cached, p) for p in paths if p.is_dir())
 
 
 @cli.command()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from onprem_bot.answerable import DEFAULT_MODEL_FILE, FEATURES, AnswerabilityJudge, RefusalModel, write_refusal_model
+from onprem_bot.eval.retrieval import read_questions
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "data" / "eval"
 DEV_ANSWERABLE = ("statutes_dev.jsonl", "statutes_answers.jsonl", "sample_30.jsonl")
@@ -31,13 +32,8 @@ FOLDS = 5
 
 
 def questions(paths: Sequence[Path]) -> list[str]:
-    """The ``question`` of every row of the JSONL files ``paths``."""
-    out = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                out.append(str(json.loads(line)["question"]))
-    return out
+    """The ``question`` of every row of the JSONL files ``paths`` (:func:`~onprem_bot.eval.retrieval.read_questions`)."""
+    return [str(row["question"]) for path in paths for _, row in read_questions(path)]
 
 
 def feature_matrix(app: Any, judge: AnswerabilityJudge, texts: Sequence[str], k: int) -> np.ndarray:
@@ -109,10 +105,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     judge = app.pipeline.judge
     ans = args.answerable or [EVAL_DIR / n for n in DEV_ANSWERABLE]
     una = args.unanswerable or [EVAL_DIR / n for n in DEV_UNANSWERABLE]
-    x = np.vstack(
-        [feature_matrix(app, judge, questions(ans), args.k), feature_matrix(app, judge, questions(una), args.k)]
-    )
-    y = np.concatenate([np.ones(len(questions(ans))), np.zeros(len(questions(una)))])
+    answerable, unanswerable = questions(ans), questions(una)
+    x = np.vstack([feature_matrix(app, judge, answerable, args.k), feature_matrix(app, judge, unanswerable, args.k)])
+    y = np.concatenate([np.ones(len(answerable)), np.zeros(len(unanswerable))])
     report: dict[str, Any] = {"embedder": app.embedder.name, "features": FEATURES}
     if args.fit:
         model, cross = fit(x, y)
