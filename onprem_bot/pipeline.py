@@ -224,7 +224,7 @@ class Pipeline:
             Source(n, body, h.chunk.doc_title, h.chunk.article, h.chunk.location)
             for n, (h, body) in enumerate(zip(prompt.sources, prompt.texts, strict=True), start=1)
         ]
-        result = self.checker.run(text, sources)
+        result = self.checker.run(text, sources, question)
         timings["check_ms"] = _ms(t)
         check = result.as_check()
         if result.verdict == "pass":

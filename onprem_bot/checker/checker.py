@@ -8,6 +8,10 @@ that looks computed (``총 16일``) and matches no simple sum or difference is *
 (``supported: None``) and does not fail the answer. The optional second opinion (the local model
 asked whether a flagged sentence is supported) is recorded on the findings and never changes a
 verdict on its own.
+
+A value the sources state only inside table rows (``구분: 직원 | 숙박비: 70,000원``) is judged by
+:mod:`onprem_bot.checker.table_rows`: the row and column the sentence (or the question) names must
+hold it; that verdict replaces the sentence-level one.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from onprem_bot.checker.facts import Fact
+from onprem_bot.checker.facts import Fact, same_value
 from onprem_bot.checker.pairs import check_pairs, check_slots
 from onprem_bot.checker.prepare import Prepared, Sentence, Source, SourceCache, prepare_answer
+from onprem_bot.checker.table_rows import judge, parse_rows, prose_facts
 from onprem_bot.checker.verify import Outcome, check_quantity, check_reference, pool_for
 from onprem_bot.types import Check
 
@@ -69,8 +74,9 @@ class Checker:
             "근로자에게 15일의 유급휴가를 주어야 합니다 [1].", [Source(1, "사용자는 15일의 유급휴가를 주어야 한다.")]
         )
 
-    def run(self, answer: str, sources: Sequence[Source]) -> CheckResult:
-        """Check ``answer`` (citing ``[n]``) against ``sources``."""
+    def run(self, answer: str, sources: Sequence[Source], question: str = "") -> CheckResult:
+        """Check ``answer`` (citing ``[n]``) against ``sources``; ``question`` (optional) names the
+        table row an answer sentence that names none is about."""
         if not isinstance(answer, str):
             raise TypeError("answer must be a string")
         started = time.perf_counter()
@@ -87,6 +93,7 @@ class Checker:
             outcomes = [self._one(sentence, i, prepared, cited_pool, all_pool) for i in range(len(sentence.facts))]
             check_pairs(sentence, outcomes, cited_pool)
             check_slots(sentence, outcomes, cited_pool)
+            check_table_rows(sentence, outcomes, prepared, cited_pool, question if isinstance(question, str) else "")
             opinion = self._opinion(sentence, outcomes, prepared, cited_pool)
             for f, o in zip(sentence.facts, outcomes, strict=True):
                 findings.append(_finding(f, o, sentence, prepared, opinion))
@@ -117,6 +124,37 @@ class Checker:
         except Exception:  # the model is an extra signal: its failure never fails the check
             return None
         return result if isinstance(result, bool) else None
+
+
+def check_table_rows(
+    sentence: Sentence, outcomes: list[Outcome], prepared: list[Prepared], pool: list[Sentence], question: str
+) -> None:
+    """Replace the outcome of each value found in the sources only inside table rows with the
+    row rule's (``outcomes`` is updated in place): the cited sources first, else all sources."""
+    cited = sorted({s.source for s in pool})
+    for i, f in enumerate(sentence.facts):
+        if f.kind == "reference":
+            continue
+        every = [(k, r) for k in range(len(prepared)) for r in parse_rows(prepared[k].source.text)]
+        for scope in (set(cited), set(range(len(prepared)))):
+            tables = {r.table for k, r in every if k in scope and r.holding(f)}
+            if not tables:
+                continue
+            if any(same_value(f, g) for k in scope for g in prose_facts(prepared[k].source.text)):
+                break  # stated in prose too: the sentence-level check stands
+            rows = [(k, r) for k, r in every if r.table in tables]  # a table cut into chunks is one table
+            verdict = judge(f, [r for _, r in rows], sentence.text, f.start, question)
+            if verdict is not None:
+                where = {id(r): k for k, r in rows}
+                row = verdict.row
+                evidence = (
+                    None
+                    if row is None
+                    else Sentence(row.line, row.start, [], [], [], frozenset(), source=where[id(row)])
+                )
+                g = verdict.suggestion
+                outcomes[i] = Outcome(verdict.supported, evidence, g, verdict.reason, g.surface if g else None)
+            break
 
 
 def _finding(
