@@ -240,9 +240,8 @@ def test_load_docx_order_headings_and_tables(tmp_path: Path) -> None:
         ("paragraph", 0, "제1조(목적) 이 규정은 복무에 관한 사항을 정한다."),
         ("heading", 2, "제2장 근무"),
         ("paragraph", 0, "첫째 줄\n둘째 줄"),
-        ("table_row", 0, "구분 | 금액 | 비고"),
-        ("table_row", 0, "기본급 | 100 | 월"),
-        ("table_row", 0, "합계 | 100"),
+        ("table_row", 0, "구분: 기본급 | 금액: 100 | 비고: 월"),  # rows carry their headers
+        ("table_row", 0, "구분: 합계 | 금액: 100"),  # the merged 금액/비고 cell counted once
         ("paragraph", 0, "표 다음 문단"),
     ]
 
