@@ -2,7 +2,9 @@
 
 A marker that points at no source is dropped from the text. Each citation's snippet is the
 source sentence that best supports the answer sentences citing it (most shared content
-morphemes), which is what the UI highlights.
+morphemes), which is what the UI highlights. Quoting a table (rendered rows, see
+:mod:`onprem_bot.ingest.tables`) quotes the row whose label the question names, preferring the
+one holding the column the question names; never the header or another row.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from onprem_bot.checker.table_rows import mentions, named_columns, parse_rows
 from onprem_bot.ingest.chunking.base import split_sentences
 from onprem_bot.types import Citation, Hit
 
@@ -92,14 +95,16 @@ def extractive_answer(
     parts: list[str] = []
     citations: list[Citation] = []
     used = 0
-    for hit in hits[:max_sources]:
+    top = list(hits[:max_sources])
+    top.sort(key=lambda h: not question_rows(question, h.chunk.text))  # a table row the question names first
+    for hit in top:
         body = hit.chunk.text.split("\n", 1)[-1] if hit.chunk.article and "\n" in hit.chunk.text else hit.chunk.text
         sentences = [s for s in split_sentences(body) if len(s) > 3]
         if not sentences:
             continue
         ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(analyzer.tokens(sentences[i]))), i))
         chosen = sorted(ranked[:2]) if used == 0 else sorted(ranked[:1])
-        quote = " ".join(sentences[i] for i in chosen)
+        quote = " ".join(question_rows(question, body)) or " ".join(sentences[i] for i in chosen)
         n = len(citations) + 1
         citations.append(chunk_citation(n, hit, quote))
         head = f"{hit.chunk.doc_title} {hit.chunk.location}".strip()
@@ -108,3 +113,15 @@ def extractive_answer(
         if used >= max_chars:
             break
     return "\n".join(parts), tuple(citations)
+
+
+def question_rows(question: str, text: str, limit: int = 2) -> list[str]:
+    """The table-row lines of ``text`` whose row label ``question`` names, those holding a column
+    the question names first (only those when any does); ``[]`` when it names no row label."""
+    rows = parse_rows(text)
+    labels = {name for _, name in mentions(question, [r.label for r in rows if r.label], guard=True)}
+    chosen = [r for r in rows if r.label in labels]
+    columns = named_columns(chosen, "", 0, question)
+    if columns is not None:
+        chosen = [r for r in chosen if any(c.header in columns for c in r.cells)] or chosen
+    return [r.line for r in chosen[:limit]]
