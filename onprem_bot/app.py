@@ -13,6 +13,7 @@ from typing import Any
 
 from onprem_bot.config import Settings
 from onprem_bot.errors import ConfigError
+from onprem_bot.ingest.ocr import ocr_from_settings
 from onprem_bot.ingest.pipeline import Ingestor
 from onprem_bot.offline import enforce_offline
 from onprem_bot.storage.db import Database
@@ -97,7 +98,7 @@ def build_app(settings: Settings) -> App:
     db = Database(settings.db_url)
     db.migrate()
     documents = DocumentStore(db)
-    ingestor = Ingestor(documents, settings.ingest.chunker, settings.ingest.max_tokens)
+    ingestor = Ingestor(documents, settings.ingest.chunker, settings.ingest.max_tokens, ocr_from_settings(settings))
     analyzer = KoreanAnalyzer()
     embedder = build_embedder(settings)
     extra = settings.retrieval.synonyms_file or settings.home / "synonyms.tsv"

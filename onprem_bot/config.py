@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -23,6 +24,7 @@ from onprem_bot.errors import ConfigError
 ENV_PREFIX = "ONPREM_BOT_"
 CONFIG_FILE_NAME = "onprem-bot.toml"
 CHUNKER_NAMES = ("auto", "statute", "report", "qa")
+OCR_MODES = ("auto", "off")
 NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DEBUG"}
 """Variables with the prefix that are not settings: the config file path, the debug switch."""
 
@@ -35,6 +37,15 @@ class IngestSettings:
     """Longest chunk in Mecab tokens (the embedding model's useful input length)."""
     chunker: str = "auto"
     """``auto`` detects statutes by their article markers; or force one of CHUNKER_NAMES."""
+    ocr: str = "auto"
+    """PDF pages without usable text: ``auto`` reads them with Tesseract when it is installed (else
+    skips them with a warning), ``off`` always skips them."""
+    ocr_lang: str = "kor"
+    """Tesseract languages, ``+``-joined (``kor+eng``); ``kor`` reads Korean regulations best (README)."""
+    ocr_dpi: int = 300
+    """Resolution pages are rendered at for OCR (72..600)."""
+    tesseract_cmd: str = ""
+    """The tesseract binary; empty: ``tesseract`` on PATH."""
 
     def __post_init__(self) -> None:
         if self.max_tokens < 32:
@@ -43,6 +54,14 @@ class IngestSettings:
             raise ConfigError(
                 f"ingest.chunker={self.chunker!r}: 알 수 없는 값 (unknown); valid: {', '.join(CHUNKER_NAMES)}"
             )
+        if self.ocr not in OCR_MODES:
+            raise ConfigError(f"ingest.ocr={self.ocr!r}: 알 수 없는 값 (unknown); valid: {', '.join(OCR_MODES)}")
+        if not re.fullmatch(r"[A-Za-z_]+(?:\+[A-Za-z_]+)*", self.ocr_lang):
+            raise ConfigError(
+                f"ingest.ocr_lang={self.ocr_lang!r}: Tesseract 언어 코드를 +로 이어 쓰세요 (valid: e.g. kor, kor+eng)"
+            )
+        if not 72 <= self.ocr_dpi <= 600:
+            raise ConfigError(f"ingest.ocr_dpi={self.ocr_dpi}: 72~600 범위여야 합니다 (must be in 72..600)")
 
 
 EMBEDDER_BACKENDS = ("e5", "use", "sentence-transformers", "hash")

@@ -35,7 +35,7 @@ def ingest(
     app = app_of(ctx)
     ingestor = app.ingestor
     if chunker:
-        ingestor = Ingestor(app.documents, chunker, app.settings.ingest.max_tokens)
+        ingestor = Ingestor(app.documents, chunker, app.settings.ingest.max_tokens, ingestor.ocr)
     bar: Any = None
     total_files = 0
 
@@ -52,6 +52,8 @@ def ingest(
         if result.status == "skipped" and total_files > 1:
             message = f"경고: 건너뜀 (skipped) {result.path}: {result.error}"
             (bar.write if bar is not None else click.echo)(message, file=sys.stderr)
+        if result.warning:  # stored, but e.g. scanned PDF pages were skipped (one line per file)
+            (bar.write if bar is not None else click.echo)(f"경고 (warning): {result.warning}", file=sys.stderr)
 
     try:
         report = ingestor.run(list(paths), on_file=on_file, on_start=on_start)

@@ -7,14 +7,18 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from onprem_bot.config import CHUNKER_NAMES
 from onprem_bot.errors import ConfigError, LoaderError, NoDocumentsError, OnpremBotError
 from onprem_bot.ingest.chunking import chunk_document
 from onprem_bot.ingest.loaders import SUPPORTED_EXTENSIONS, is_supported, load_document
 from onprem_bot.ingest.loaders.base import normalized_document
+from onprem_bot.ingest.scanned import SKIPPED_KEY, WARNING_KEY
 from onprem_bot.storage.documents import DocumentInfo, DocumentStore, now
+
+if TYPE_CHECKING:
+    from onprem_bot.ingest.ocr import TesseractOcr
 
 CHUNKING_VERSION = "2"
 """Bump when chunking changes so that re-ingest re-chunks unchanged files (2: text stored in NFC; a single titled article is statute text)."""
@@ -33,6 +37,8 @@ class FileResult:
     chunker: str = ""
     chunks: int = 0
     error: str | None = None
+    warning: str | None = None
+    """Stored, but with a caveat (e.g. PDF pages skipped for want of text)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class IngestReport:
             "updated": sum(r.status == "updated" for r in self.results),
             "unchanged": sum(r.status == "unchanged" for r in self.results),
             "skipped": [{"path": str(r.path), "error": r.error} for r in self.skipped],
+            "warnings": [{"path": str(r.path), "warning": r.warning} for r in self.results if r.warning],
             "ignored": [str(p) for p in self.ignored],
         }
 
@@ -101,7 +108,9 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
 class Ingestor:
     """Loads, chunks and stores documents; one transaction per document."""
 
-    def __init__(self, store: DocumentStore, chunker: str = "auto", max_tokens: int = 450) -> None:
+    def __init__(
+        self, store: DocumentStore, chunker: str = "auto", max_tokens: int = 450, ocr: TesseractOcr | None = None
+    ) -> None:
         if chunker not in CHUNKER_NAMES:
             raise ConfigError(f"chunker={chunker!r}: 알 수 없는 값 (unknown); valid: {', '.join(CHUNKER_NAMES)}")
         if max_tokens < 32:
@@ -109,6 +118,8 @@ class Ingestor:
         self.store = store
         self.chunker = chunker
         self.max_tokens = max_tokens
+        self.ocr = ocr
+        """Reads PDF pages without usable text; ``None``: such pages are skipped with a warning."""
 
     @property
     def config_key(self) -> str:
@@ -152,9 +163,12 @@ class Ingestor:
         data = path.read_bytes() if path.is_file() else b""
         content_hash = hashlib.sha256(data).hexdigest()
         old = self.store.get(doc_id)
-        if old and old.content_hash == content_hash and old.metadata.get("chunking") == self.config_key:
-            return FileResult(path, "unchanged", doc_id, old.title, old.chunker, old.chunk_count)
-        doc = normalized_document(load_document(path))  # one Unicode form in storage, whatever the source
+        same = old is not None and old.content_hash == content_hash and old.metadata.get("chunking") == self.config_key
+        # pages skipped for want of OCR are read once OCR is there
+        if old and same and not (old.metadata.get(SKIPPED_KEY) and self.ocr is not None and self.ocr.available()):
+            warning = old.metadata.get(WARNING_KEY) or None
+            return FileResult(path, "unchanged", doc_id, old.title, old.chunker, old.chunk_count, warning=warning)
+        doc = normalized_document(load_document(path, self.ocr))  # one Unicode form in storage, whatever the source
         name, chunks = chunk_document(doc, doc_id, self.chunker, self.max_tokens)
         if not chunks:
             raise LoaderError(path, f"청크가 만들어지지 않았습니다 (no chunks produced by the {name} chunker)")
@@ -171,4 +185,5 @@ class Ingestor:
             metadata={**dict(doc.metadata), "chunking": self.config_key},
         )
         self.store.replace(info, chunks)
-        return FileResult(path, "updated" if old else "new", doc_id, doc.title, name, len(chunks))
+        warning = doc.metadata.get(WARNING_KEY) or None
+        return FileResult(path, "updated" if old else "new", doc_id, doc.title, name, len(chunks), warning=warning)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from onprem_bot.errors import LoaderError
 from onprem_bot.ingest.loaders.base import Block, LoadedDocument
+
+if TYPE_CHECKING:
+    from onprem_bot.ingest.ocr import TesseractOcr
 
 SUPPORTED_EXTENSIONS = (".md", ".markdown", ".txt", ".pdf", ".docx", ".hwpx", ".hwp", ".csv", ".xlsx")
 
@@ -48,8 +53,8 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_EXTENSIONS
 
 
-def load_document(path: Path) -> LoadedDocument:
-    """Read ``path`` with the loader for its extension.
+def load_document(path: Path, ocr: TesseractOcr | None = None) -> LoadedDocument:
+    """Read ``path`` with the loader for its extension (``ocr``: for PDF pages without usable text).
 
     Raises :class:`LoaderError` naming the file for a missing, empty, unsupported or
     unreadable file, and for a document with no text at all.
@@ -69,7 +74,12 @@ def load_document(path: Path) -> LoadedDocument:
     if path.stat().st_size == 0:
         raise LoaderError(path, "빈 파일입니다 (empty file, 0 bytes)")
     try:
-        doc = _loader_for(ext, path)(path)
+        loader = _loader_for(ext, path)
+        if ext == ".pdf" and ocr is not None:
+            from onprem_bot.ingest.loaders.pdf import load_pdf
+
+            loader = partial(load_pdf, ocr=ocr)
+        doc = loader(path)
     except LoaderError:
         raise
     except Exception as exc:  # a parser bug or a damaged file must not become a traceback

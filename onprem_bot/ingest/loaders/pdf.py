@@ -13,6 +13,8 @@ from pypdf import PasswordType, PdfReader
 
 from onprem_bot.errors import LoaderError
 from onprem_bot.ingest.loaders.base import Block, LoadedDocument
+from onprem_bot.ingest.ocr import TesseractOcr
+from onprem_bot.ingest.scanned import check_pages
 
 ENCRYPTED = "암호가 걸린 PDF입니다 (encrypted PDF)"
 NO_TEXT = "텍스트 레이어가 없는 PDF입니다(스캔 이미지일 수 있음) (PDF has no text layer; scanned image?)"
@@ -82,7 +84,7 @@ def _metadata_title(reader: PdfReader) -> str:
     return "" if not title or _GENERIC_TITLE.search(title) else title
 
 
-def load_pdf(path: Path) -> LoadedDocument:
+def load_pdf(path: Path, ocr: TesseractOcr | None = None) -> LoadedDocument:
     """Load a PDF with a text layer: one paragraph block per text line, ``page`` 1-based."""
     path = Path(path)
     reader = _open(path)
@@ -93,7 +95,9 @@ def load_pdf(path: Path) -> LoadedDocument:
             blocks.extend(Block(line, page=number) for line in page_lines(text))
     except Exception as exc:
         raise LoaderError(path, f"PDF를 읽을 수 없습니다 (unreadable PDF: {exc})") from exc
+    # Pages without usable text (scanned, glyph garbage): OCR'd with ``ocr``, else dropped with one warning.
+    blocks, notes = check_pages(path, len(reader.pages), blocks, ocr)
     if not blocks:
         raise LoaderError(path, NO_TEXT)
     title = _metadata_title(reader) or title_from_filename(path)
-    return LoadedDocument(path, title[:100], "pdf", tuple(blocks), metadata={"pages": str(len(reader.pages))})
+    return LoadedDocument(path, title[:100], "pdf", tuple(blocks), metadata={"pages": str(len(reader.pages)), **notes})
