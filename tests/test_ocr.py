@@ -214,3 +214,15 @@ def test_eval_helpers() -> None:
     assert cer("제1 조 (목적)", "제1조(목적)") == 0.0
     assert cer("제2조(목적)", "제1조(목적)") == pytest.approx(1 / 7)
     assert page_list([1, 2, 3, 7, 9, 10]) == "1-3,7,9-10"
+
+
+def test_doctor_reports_tesseract(tmp_path: Path) -> None:
+    from onprem_bot.cli.doctor import _tesseract
+
+    missing = load_settings(env={"ONPREM_BOT_INGEST__TESSERACT_CMD": str(tmp_path / "none")}, home=tmp_path)
+    status, name, detail = _tesseract(missing)
+    assert (status, name) == ("warn", "tesseract") and "tesseract-ocr-kor" in detail
+    assert _tesseract(load_settings(env={"ONPREM_BOT_INGEST__OCR": "off"}, home=tmp_path))[0] == "ok"
+    if _tesseract_missing() is None:
+        status, _, detail = _tesseract(load_settings(env={}, home=tmp_path))
+        assert status == "ok" and "kor" in detail

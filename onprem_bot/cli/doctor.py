@@ -296,6 +296,25 @@ def _offline(_s: Any) -> Check:
     return ("ok", "offline", detail)
 
 
+def _tesseract(settings: Any) -> Check:
+    """Tesseract for scanned PDF pages: optional, so a missing binary or language is a warning."""
+    from onprem_bot.ingest.ocr import OcrUnavailable, TesseractOcr
+
+    ingest = settings.ingest
+    if ingest.ocr == "off":
+        return ("ok", "tesseract", 'OCR 꺼짐 (ingest.ocr = "off"): 스캔 PDF 쪽은 건너뜁니다')
+    ocr = TesseractOcr(ingest.ocr_lang, ingest.ocr_dpi, ingest.tesseract_cmd or None)
+    try:
+        version = ocr.warm_up()
+    except OcrUnavailable as exc:
+        return ("warn", "tesseract", f"스캔 PDF 쪽은 건너뜁니다 (scanned pages skipped): {exc}")
+    return (
+        "ok",
+        "tesseract",
+        f"{version} at {ocr.binary}; languages {ingest.ocr_lang} installed, {ingest.ocr_dpi} DPI",
+    )
+
+
 CHECKS: tuple[Callable[[Any], Check], ...] = (
     _python,
     _packages,
@@ -308,6 +327,7 @@ CHECKS: tuple[Callable[[Any], Check], ...] = (
     _disk,
     _offline,
     _faq_scorer,
+    _tesseract,
 )
 
 
