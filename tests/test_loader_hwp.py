@@ -57,16 +57,16 @@ def test_compressed_document(tmp_path: Path) -> None:
     assert doc.title == "디지털 정부혁신 시범 문서"
     assert doc.metadata == {"hwp_version": "5.0.3.0", "distribution": "false"}
     blocks = _blocks(doc)
-    assert blocks[:6] == [
+    assert blocks[:5] == [
         ("paragraph", "디지털 정부혁신 시범 문서"),
         ("paragraph", "첫째 줄\n둘째 줄 탭 뒤"),
         ("paragraph", "묶음 빈칸과 하이픈-끝"),
-        ("table_row", "구분 | 내용"),
-        ("table_row", "가 | 첫 행 둘째 줄"),
-        ("table_row", "나"),
+        # body rows carry the caption (the short line before the table) and the column headers
+        ("table_row", "묶음 빈칸과 하이픈-끝 | 구분: 가 | 내용: 첫 행 둘째 줄"),
+        ("table_row", "묶음 빈칸과 하이픈-끝 | 구분: 나"),
     ]
-    assert blocks[6][0] == "paragraph" and blocks[6][1].count("긴 문단") == 600
-    assert len(blocks) == 7
+    assert blocks[5][0] == "paragraph" and blocks[5][1].count("긴 문단") == 600
+    assert len(blocks) == 6
     assert all(b.page is None for b in doc.blocks)
 
 
@@ -221,6 +221,6 @@ def test_real_distribution_document() -> None:
     assert "4.2.13. 배포용 문서 데이터" in text
     assert "HWPTAG_DISTRIBUTE_DOC_DATA" in text
     rows = [b.text for b in doc.blocks if b.kind == "table_row"]
-    assert "자료형 | 길이 | 부호 | 설명" in rows
-    assert "bit 2 | 배포용 문서 여부" in rows
+    assert "표 자료형 | 자료형: SHWPUNIT | 길이: 4 | 부호: √ | 설명: 1/7200인치로 표현된 \uf53a글 내부 단위" in rows
+    assert "표 파일 인식 정보 | 자료형: DWORD | 설명: bit 2 | 설명: 배포용 문서 여부" in rows
     assert len(rows) > 1000

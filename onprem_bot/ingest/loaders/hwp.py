@@ -3,7 +3,9 @@
 The body text lives in ``BodyText/SectionN`` streams (``ViewText/SectionN`` for 배포용
 documents, AES-128 encrypted), each a raw-deflated stream of tagged records. Paragraph
 text comes from HWPTAG_PARA_TEXT records; table cells (HWPTAG_LIST_HEADER records that
-follow a ``tbl `` control's HWPTAG_TABLE record) are grouped into one block per row.
+follow a ``tbl `` control's HWPTAG_TABLE record, with their row/column address and spans) are
+placed on the table's grid and rendered as one block per body row that names the caption and
+the column headers.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import olefile
 
 from onprem_bot.errors import LoaderError
 from onprem_bot.ingest.loaders.base import Block, LoadedDocument
+from onprem_bot.ingest.loaders.table_grid import caption_from, place_cells, table_blocks
 
 SIGNATURE = b"HWP Document File"
 FLAG_COMPRESSED = 0x01
@@ -222,42 +225,49 @@ def _para_text(payload: bytes) -> str:
 class _Cell:
     row: int | None
     col: int
+    row_span: int = 1
+    col_span: int = 1
     texts: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Table:
     level: int  # record level of the table's CTRL_HEADER
+    before: Block | None = None  # the block right before the table (a caption candidate)
     body_seen: bool = False
     rows: int | None = None
+    cols: int | None = None
+    caption: list[str] = field(default_factory=list)
     cells: list[_Cell] = field(default_factory=list)
 
 
 def _cell(payload: bytes) -> _Cell:
     # List header: UINT16 paragraphs, UINT16 (unused), UINT32 flags; then the cell
-    # attributes: UINT16 column address, UINT16 row address, spans, size, ...
+    # attributes: UINT16 column address, UINT16 row address, UINT16 column span, UINT16 row span,
+    # size, margins, border fill.
     if len(payload) < 12:
         return _Cell(row=None, col=0)
     col, row = struct.unpack_from("<HH", payload, 8)
-    return _Cell(row=row, col=col)
+    if len(payload) < 16:
+        return _Cell(row=row, col=col)
+    col_span, row_span = struct.unpack_from("<HH", payload, 12)
+    return _Cell(row=row, col=col, row_span=max(row_span, 1), col_span=max(col_span, 1))
 
 
 def _table_blocks(table: _Table) -> list[Block]:
+    """One block per body row naming caption and column headers (cells placed by their address,
+    merged by their spans); the cells' paragraphs when the addresses are unusable."""
     cells = [c for c in table.cells if c.texts]
     reliable = all(c.row is not None and (table.rows is None or c.row < table.rows) for c in table.cells)
     if not reliable:
         return [Block(text=t, kind="paragraph") for c in cells for t in c.texts]
-    rows: dict[int, list[_Cell]] = {}
-    for c in cells:
-        rows.setdefault(c.row or 0, []).append(c)
-    # one line per row: a cell's paragraphs and line breaks are joined with spaces
-    return [
-        Block(
-            text=" | ".join(" ".join(c.texts).replace("\n", " ") for c in sorted(row, key=lambda c: c.col)),
-            kind="table_row",
-        )
-        for _, row in sorted(rows.items())
-    ]
+    grid = place_cells(
+        ((c.row or 0, c.col, c.row_span, c.col_span, "\n".join(c.texts)) for c in table.cells),
+        table.rows or 0,
+        table.cols or 0,
+    )
+    grid = replace(grid, caption=caption_from(" ".join(table.caption), table.before))
+    return table_blocks(grid)
 
 
 def _blocks(records: Iterator[tuple[int, int, bytes]]) -> list[Block]:
@@ -277,10 +287,12 @@ def _blocks(records: Iterator[tuple[int, int, bytes]]) -> list[Block]:
             close_table()
         top = stack[-1] if stack else None
         if tag == TAG_CTRL_HEADER and payload[:4] == TABLE_CTRL_ID:
-            stack.append(_Table(level=level))
+            before = None if stack else (blocks[-1] if blocks else None)
+            stack.append(_Table(level=level, before=before))
         elif top is not None and level == top.level + 1 and tag == TAG_TABLE:
             top.body_seen = True
-            top.rows = struct.unpack_from("<H", payload, 4)[0] if len(payload) >= 6 else None
+            if len(payload) >= 8:
+                top.rows, top.cols = struct.unpack_from("<HH", payload, 4)
         elif top is not None and level == top.level + 1 and tag == TAG_LIST_HEADER:
             if top.body_seen:  # a list header before HWPTAG_TABLE is the caption
                 top.cells.append(_cell(payload))
@@ -291,6 +303,8 @@ def _blocks(records: Iterator[tuple[int, int, bytes]]) -> list[Block]:
             if top is not None and top.cells and level > top.level + 1:
                 top.cells[-1].texts.append(text)
             else:
+                if top is not None and not top.body_seen and level > top.level + 1:
+                    top.caption.append(text)
                 blocks.append(Block(text=text, kind="paragraph"))
     while stack:
         close_table()

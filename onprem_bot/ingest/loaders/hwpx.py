@@ -2,8 +2,9 @@
 
 Elements are matched on their local names (``p``, ``t``, ``tbl``, ``tr``, ``tc``) so the
 namespace version of the file does not matter. Top-level paragraphs become paragraph
-blocks, tables one table_row block per row; paragraphs nested in text boxes, captions,
-notes or memos become paragraph blocks of their own, in document order.
+blocks; tables one table_row block per body row that names the caption and the column
+headers, cells placed by ``cellAddr`` and merged by ``cellSpan``; paragraphs nested in text
+boxes, notes or memos become paragraph blocks of their own, in document order.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from onprem_bot.errors import LoaderError
 from onprem_bot.ingest.loaders.base import Block, LoadedDocument
+from onprem_bot.ingest.loaders.table_grid import caption_from, place_cells, table_blocks
+from onprem_bot.ingest.tables import TableGrid
 
 MAX_XML_BYTES = 256 * 1024 * 1024
 TITLE_MAX = 100
@@ -49,26 +53,56 @@ def _clean(text: str) -> str:
     return "\n".join(ln for ln in lines if ln)
 
 
-def _table_rows(tbl: ET.Element) -> list[Block]:
-    rows: list[Block] = []
-    for tr in (el for el in tbl if _local(el.tag) == "tr"):
-        cells = [_flat_text(tc) for tc in tr if _local(tc.tag) == "tc"]
-        text = " | ".join(c for c in cells if c)
-        if text:
-            rows.append(Block(text, kind="table_row"))
-    return rows
+def _child(element: ET.Element, name: str) -> ET.Element | None:
+    return next((el for el in element if _local(el.tag) == name), None)
 
 
-def _paragraph_blocks(p: ET.Element) -> list[Block]:
-    """Blocks of one paragraph: its own text, then tables and nested paragraphs in order."""
-    blocks: list[Block] = []
+def _int_attr(element: ET.Element | None, name: str, default: int) -> int:
+    value = element.get(name, "") if element is not None else ""
+    return int(value) if value.isdigit() else default
+
+
+def _cell_text(tc: ET.Element) -> str:
+    """A cell's text, a line per paragraph of its ``subList`` (nested tables flattened)."""
+    sub = _child(tc, "subList")
+    paragraphs = [el for el in (sub if sub is not None else tc) if _local(el.tag) == "p"]
+    if not paragraphs:
+        return _flat_text(tc)
+    return "\n".join(t for t in (_flat_text(p) for p in paragraphs) if t)
+
+
+def table_grid(tbl: ET.Element, before: Block | None = None) -> TableGrid:
+    """The table on its grid: ``cellAddr`` places each cell, ``cellSpan`` covers positions with
+    ``None``; the caption is the table's ``caption`` element, else the short line before it."""
+    cells: list[tuple[int, int, int, int, str]] = []
+    for r, tr in enumerate(el for el in tbl if _local(el.tag) == "tr"):
+        col = 0
+        for tc in (el for el in tr if _local(el.tag) == "tc"):
+            addr, span = _child(tc, "cellAddr"), _child(tc, "cellSpan")
+            row, col = _int_attr(addr, "rowAddr", r), _int_attr(addr, "colAddr", col)
+            col_span = _int_attr(span, "colSpan", 1)
+            cells.append((row, col, _int_attr(span, "rowSpan", 1), col_span, _cell_text(tc)))
+            col += max(col_span, 1)
+    caption = _child(tbl, "caption")
+    own = _flat_text(caption) if caption is not None else ""
+    grid = place_cells(cells, _int_attr(tbl, "rowCnt", 0), _int_attr(tbl, "colCnt", 0))
+    return replace(grid, caption=caption_from(own, before))
+
+
+def _table_blocks(tbl: ET.Element, out: list[Block]) -> None:
+    out.extend(table_blocks(table_grid(tbl, out[-1] if out else None)))
+
+
+def _paragraph_blocks(p: ET.Element, out: list[Block]) -> None:
+    """Append the blocks of one paragraph to ``out``: its own text, then tables and nested
+    paragraphs in order."""
     buf: list[str] = []
 
     def flush() -> None:
         text = _clean("".join(buf))
         buf.clear()
         if text:
-            blocks.append(Block(text))
+            out.append(Block(text))
 
     def visit(el: ET.Element) -> None:
         for child in el:
@@ -77,16 +111,15 @@ def _paragraph_blocks(p: ET.Element) -> list[Block]:
                 buf.append(_inline_text(child))
             elif name == "tbl":
                 flush()
-                blocks.extend(_table_rows(child))
+                _table_blocks(child, out)
             elif name == "p":
                 flush()
-                blocks.extend(_paragraph_blocks(child))
+                _paragraph_blocks(child, out)
             else:
                 visit(child)
 
     visit(p)
     flush()
-    return blocks
 
 
 def section_blocks(root: ET.Element) -> list[Block]:
@@ -94,9 +127,9 @@ def section_blocks(root: ET.Element) -> list[Block]:
     blocks: list[Block] = []
     for child in root:
         if _local(child.tag) == "p":
-            blocks.extend(_paragraph_blocks(child))
+            _paragraph_blocks(child, blocks)
         elif _local(child.tag) == "tbl":
-            blocks.extend(_table_rows(child))
+            _table_blocks(child, blocks)
     return blocks
 
 
@@ -149,7 +182,7 @@ def guess_title(blocks: list[Block]) -> str:
 
 
 def load_hwpx(path: Path) -> LoadedDocument:
-    """Load an HWPX document: paragraph blocks and one table_row block per table row."""
+    """Load an HWPX document: paragraph blocks and one table_row block per table body row."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
