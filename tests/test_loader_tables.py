@@ -45,9 +45,10 @@ def test_caption_is_the_own_caption_or_a_short_title_line_before() -> None:
     assert caption_from("", None) == ""
 
 
-def test_one_row_table_keeps_plain_cells() -> None:
+def test_one_row_or_one_column_table_keeps_plain_cells() -> None:
     assert table_texts(TableGrid((("제목 상자",),))) == ["제목 상자"]
     assert table_texts(TableGrid((("구분", "내용"),))) == ["구분 | 내용"]
+    assert table_texts(TableGrid((("보도자료 제목",), ("부제 한 줄",)))) == ["보도자료 제목", "부제 한 줄"]
 
 
 # -- DOCX -----------------------------------------------------------------------------------

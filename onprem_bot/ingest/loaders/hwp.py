@@ -247,10 +247,7 @@ def _cell(payload: bytes) -> _Cell:
     # size, margins, border fill.
     if len(payload) < 12:
         return _Cell(row=None, col=0)
-    col, row = struct.unpack_from("<HH", payload, 8)
-    if len(payload) < 16:
-        return _Cell(row=row, col=col)
-    col_span, row_span = struct.unpack_from("<HH", payload, 12)
+    col, row, col_span, row_span = struct.unpack_from("<4H", payload.ljust(16, b"\x00"), 8)
     return _Cell(row=row, col=col, row_span=max(row_span, 1), col_span=max(col_span, 1))
 
 
@@ -261,13 +258,9 @@ def _table_blocks(table: _Table) -> list[Block]:
     reliable = all(c.row is not None and (table.rows is None or c.row < table.rows) for c in table.cells)
     if not reliable:
         return [Block(text=t, kind="paragraph") for c in cells for t in c.texts]
-    grid = place_cells(
-        ((c.row or 0, c.col, c.row_span, c.col_span, "\n".join(c.texts)) for c in table.cells),
-        table.rows or 0,
-        table.cols or 0,
-    )
-    grid = replace(grid, caption=caption_from(" ".join(table.caption), table.before))
-    return table_blocks(grid)
+    placed = ((c.row or 0, c.col, c.row_span, c.col_span, "\n".join(c.texts)) for c in table.cells)
+    grid = place_cells(placed, table.rows or 0, table.cols or 0)
+    return table_blocks(replace(grid, caption=caption_from(" ".join(table.caption), table.before)))
 
 
 def _blocks(records: Iterator[tuple[int, int, bytes]]) -> list[Block]:

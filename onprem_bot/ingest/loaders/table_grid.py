@@ -75,8 +75,9 @@ def plain_rows(grid: TableGrid) -> list[str]:
 
 def table_texts(grid: TableGrid) -> list[str]:
     """The rendered rows of ``grid``: body rows with caption and headers, or the plain rows
-    when the table has no body row under its header (a single row, a one-cell box)."""
-    if len(grid.cells) < 2:
+    when the table has no body row under its header or a single column (a one-row table, a
+    title or text box)."""
+    if len(grid.cells) < 2 or grid.width < 2:
         return plain_rows(grid)
     return row_texts(grid) or plain_rows(grid)
 
