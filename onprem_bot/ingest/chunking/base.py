@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from onprem_bot.ingest.amendments import split_amendments
 from onprem_bot.ingest.loaders.base import LoadedDocument
 from onprem_bot.korean.mecab import count_tokens
 from onprem_bot.types import Chunk
@@ -54,26 +55,6 @@ def document_lines(doc: LoadedDocument) -> list[Line]:
             pos += len(raw) + 1
         offset += len(block.text) + 1
     return lines
-
-
-_AMENDMENT = re.compile(
-    r"<\s*(?:개정|신설|전문개정|본조신설|타법개정|제목개정|본조개정|일부개정|전부개정)[^<>]*>"
-    r"|\[\s*(?:본조신설|전문개정|제목개정|본조개정|본조제목개정|종전|시행일|헌법불합치|단순위헌|한정위헌)[^\[\]]*\]"
-)
-
-
-def split_amendments(text: str) -> tuple[str, list[str]]:
-    """Remove amendment tags (``<개정 2018.3.20>``, ``[본조신설 2009.1.1]``) from ``text``.
-
-    Returns the cleaned text and the tags removed, in order.
-    """
-    tags = [m.group(0) for m in _AMENDMENT.finditer(text)]
-    if not tags:
-        return text, []
-    cleaned = _AMENDMENT.sub("", text)
-    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned).strip()
-    cleaned = re.sub(r"\s+([.,])", r"\1", cleaned)
-    return cleaned, tags
 
 
 def is_deleted(text: str) -> bool:
