@@ -39,9 +39,12 @@ class Chunk:
 
     @property
     def location(self) -> str:
-        """Where the chunk is, for a citation: ``제60조 제1항``, ``부칙``, ``p.3``, a heading."""
+        """Where the chunk is, for a citation: ``제60조 제1항``, ``별표 1 (국내여비지급표) p.15``,
+        ``부칙 <2024. 1. 1.> 제1조``, ``p.3``, a heading."""
         parts: list[str] = []
-        if self.article:
+        if self.article and self.kind == "appendix" and self.article_title:
+            parts.append(f"{self.article} ({self.article_title})")
+        elif self.article:
             parts.append(self.article)
             if self.paragraph:
                 parts.append(self.paragraph)

@@ -20,8 +20,10 @@ from onprem_bot.storage.documents import DocumentInfo, DocumentStore, now
 if TYPE_CHECKING:
     from onprem_bot.ingest.ocr import TesseractOcr
 
-CHUNKING_VERSION = "2"
-"""Bump when chunking changes so that re-ingest re-chunks unchanged files (2: text stored in NFC; a single titled article is statute text)."""
+CHUNKING_VERSION = "3"
+"""Bump when chunking changes so that re-ingest re-chunks unchanged files (2: text stored in NFC; a single
+titled article is statute text. 3: 별표/별지 sections, tables as rows with headers, Word list numbers,
+OCR of pages without usable text)."""
 
 Status = Literal["new", "updated", "unchanged", "skipped"]
 

@@ -67,9 +67,30 @@ def clean_cell(text: str | None) -> str | None:
     return None if text is None else unspace_letters(_SPACES.sub(" ", text).strip())
 
 
+def split_parallel_lines(row: Sequence[str | None]) -> list[list[str | None]]:
+    """One grid row whose cells list several entries line by line, read as that many rows.
+
+    ``['결혼', '본인\n자녀', '5일\n1일']`` → ``[['결혼', '본인', '5일'], ['결혼', '자녀', '1일']]``: when
+    two or more cells have the same number ``n`` ≥ 2 of lines and every line of one of them holds
+    a digit (days, amounts), line ``i`` of each such cell belongs to the ``i``-th entry; the other
+    cells are repeated. A cell merely wrapped over lines (``실비\n(특실)``) has a line without a
+    digit and splits nothing."""
+    split = [[ln.strip() for ln in c.split("\n") if ln.strip()] if c else [] for c in row]
+    counts = [len(lines) for lines in split]
+    for n in sorted({k for k in counts if k >= 2}, reverse=True):
+        columns = [c for c, k in enumerate(counts) if k == n]
+        numeric = any(all(re.search(r"\d", ln) for ln in split[c]) for c in columns)
+        if len(columns) >= 2 and numeric:
+            return [[split[c][i] if c in columns else row[c] for c in range(len(row))] for i in range(n)]
+    return [list(row)]
+
+
 def _padded(grid: TableGrid) -> list[list[str | None]]:
     width = grid.width
-    return [[clean_cell(c) for c in row] + [""] * (width - len(row)) for row in grid.cells]
+    raw = [list(row) + [""] * (width - len(row)) for row in grid.cells]
+    n_header = header_row_count([[clean_cell(c) for c in row] for row in raw])
+    rows = raw[:n_header] + [part for row in raw[n_header:] for part in split_parallel_lines(row)]
+    return [[clean_cell(c) for c in row] for row in rows]
 
 
 def _is_numeric(text: str | None) -> bool:

@@ -3,7 +3,9 @@
 Works on Markdown statutes (``##### 제60조 (제목)``) and on regulation text from PDF, HWP
 or HWPX (``제60조(제목) ① ...`` at the start of a line). Heading path = 편/장/절/관;
 deleted articles (``삭제``) are skipped; amendment tags go to metadata; everything after
-``부칙`` becomes transitional-provision chunks labelled ``부칙``.
+``부칙`` becomes transitional-provision chunks labelled with their 부칙 (``부칙 <2024. 1. 1.> 제1조``) until
+an appendix heading (``[별표 1]``, ``[별지 제3호 서식]``) starts an appendix section
+(:mod:`onprem_bot.ingest.chunking.appendix`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from onprem_bot.ingest.appendix import parse_appendix_heading
+from onprem_bot.ingest.chunking.appendix import AppendixSection, sections_drafts
 from onprem_bot.ingest.chunking.base import (
     Draft,
     Line,
@@ -52,6 +56,8 @@ def looks_like_statute(lines: Sequence[Line]) -> bool:
     """
     hits = 0
     for ln in lines:
+        if not ln.table_row and ln.text.lstrip()[:1] in "[<【" and parse_appendix_heading(ln.text):
+            return True  # a regulation's appendices (a document of appendices only, too)
         m = ARTICLE.match(ln.text)
         if m and (ln.heading_level or m.group(3) is not None):
             if m.group(3) is not None and not _PARTICLE_AFTER_REF.match(m.string[m.end(3) + 1 :]):
@@ -101,9 +107,24 @@ class StatuteChunker:
         last_key = (-1, -1)
         preamble: list[Line] = []
         groups: list[_Group] | None = None
+        appendices: list[AppendixSection] = []
         upcoming = _candidate_numbers(lines)
         for index, ln in enumerate(lines):
             text = ln.text
+            appendix = None if ln.table_row else parse_appendix_heading(text)
+            if appendix is not None:  # 별표/별지: a section of its own; ends the article or the 부칙
+                drafts.extend(self._flush(article))
+                article = None
+                drafts.extend(d for group in groups or [] for d in self._supplement(group))
+                groups = None
+                appendices.append(AppendixSection(appendix, ln))
+                continue
+            if appendices and not (SUPPLEMENT.match(text) and len(text) < 40):
+                appendices[-1].lines.append(ln)
+                continue
+            if appendices:  # a 부칙 after the appendices
+                drafts.extend(sections_drafts(appendices, self.max_tokens))
+                appendices = []
             if groups is not None:
                 if SUPPLEMENT.match(text) and len(text) < 80:
                     groups.append(_Group(text.lstrip("# ").strip()))
@@ -146,6 +167,7 @@ class StatuteChunker:
         drafts.extend(self._flush(article))
         for group in groups or []:
             drafts.extend(self._supplement(group))
+        drafts.extend(sections_drafts(appendices, self.max_tokens))
         preamble = [ln for ln in preamble if ln.text.strip("# ").strip() != title]  # every chunk carries the title
         if preamble:  # title page, 제정/개정 history, a table of contents: cut like a report
             drafts[:0] = ReportChunker(self.max_tokens).run(preamble, title)
@@ -313,7 +335,7 @@ def supplement_label(header: str, articles: Sequence[str | None]) -> str:
 
     부칙 restart their numbering, so a bare ``제1조`` would be mixed up with the main text's 제1조
     and with the other 부칙."""
-    header = " ".join(header.split()) or "부칙"
+    header = re.sub(r"^부\s*칙\s*", "부칙 ", " ".join(header.split())).strip() or "부칙"
     found = [a for a in articles if a]
     if not found:
         return header

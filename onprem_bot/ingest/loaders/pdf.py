@@ -6,15 +6,21 @@ the default mode; its wide column spacing is collapsed back to single spaces her
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
+from typing import Any
 
+import pdfplumber
 from pypdf import PasswordType, PdfReader
 
 from onprem_bot.errors import LoaderError
 from onprem_bot.ingest.loaders.base import Block, LoadedDocument
+from onprem_bot.ingest.loaders.pdf_tables import CaptionContext, page_blocks
 from onprem_bot.ingest.ocr import TesseractOcr
 from onprem_bot.ingest.scanned import check_pages
+
+log = logging.getLogger(__name__)
 
 ENCRYPTED = "암호가 걸린 PDF입니다 (encrypted PDF)"
 NO_TEXT = "텍스트 레이어가 없는 PDF입니다(스캔 이미지일 수 있음) (PDF has no text layer; scanned image?)"
@@ -84,17 +90,46 @@ def _metadata_title(reader: PdfReader) -> str:
     return "" if not title or _GENERIC_TITLE.search(title) else title
 
 
+def _open_plumber(path: Path) -> Any:
+    """pdfplumber's view of the same file, or ``None`` when it cannot open it (tables then come as text)."""
+    try:
+        return pdfplumber.open(path)
+    except Exception as exc:  # pdfminer raises its own errors on damage that pypdf tolerates
+        log.warning("pdfplumber could not open %s (%s): tables are read as plain text", path.name, exc)
+        return None
+
+
+def _page_blocks(text: str, plumber_page: Any, number: int, context: CaptionContext) -> list[Block]:
+    """One page's blocks: pdfplumber's text and table rows where it finds ruled tables, else pypdf's lines."""
+    tables = plumber_page.find_tables() if plumber_page is not None else []
+    if tables:
+        return page_blocks(plumber_page, number, context, tables)
+    lines = page_lines(text)
+    for line in lines:
+        context.see(line)
+    if lines:
+        context.last_table = None
+    return [Block(line, page=number) for line in lines]
+
+
 def load_pdf(path: Path, ocr: TesseractOcr | None = None) -> LoadedDocument:
-    """Load a PDF with a text layer: one paragraph block per text line, ``page`` 1-based."""
+    """Load a PDF with a text layer: one paragraph block per text line, one ``table_row`` block per
+    table row (see :mod:`onprem_bot.ingest.loaders.pdf_tables`), ``page`` 1-based."""
     path = Path(path)
     reader = _open(path)
     blocks: list[Block] = []
+    plumber = _open_plumber(path)
+    context = CaptionContext()
     try:
         for number, page in enumerate(reader.pages, start=1):
             text = page.extract_text(extraction_mode="layout")
-            blocks.extend(Block(line, page=number) for line in page_lines(text))
+            plumber_page = plumber.pages[number - 1] if plumber is not None and number <= len(plumber.pages) else None
+            blocks.extend(_page_blocks(text, plumber_page, number, context))
     except Exception as exc:
         raise LoaderError(path, f"PDF를 읽을 수 없습니다 (unreadable PDF: {exc})") from exc
+    finally:
+        if plumber is not None:
+            plumber.close()
     # Pages without usable text (scanned, glyph garbage): OCR'd with ``ocr``, else dropped with one warning.
     blocks, notes = check_pages(path, len(reader.pages), blocks, ocr)
     if not blocks:
