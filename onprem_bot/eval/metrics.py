@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from onprem_bot.eval.text_metrics import hit_at_k, mean, reciprocal_rank
@@ -23,12 +24,33 @@ def is_relevant(chunk: Chunk, gold: Mapping[str, str]) -> bool:
     if title and _squash(title) != _squash(chunk.doc_title):
         return False
     article = gold.get("article")
-    if article and chunk.article != article and not _on_page(chunk, gold.get("page")):
+    if article and not same_article(chunk.article, article) and not _on_page(chunk, gold.get("page")):
         return False
     needle = gold.get("chunk_text_contains")
     if needle and _squash(needle) not in _squash(chunk.text):
         return False
     return bool(title or article or needle)
+
+
+def same_article(label: object, article: str) -> bool:
+    """Does a chunk's or citation's ``label`` name the gold ``article``? A gold ``부칙`` accepts any
+    labelled 부칙 (``부칙 <2024. 1. 1.> 제1조``); labels compare with spaces ignored."""
+    label, gold = _squash(str(label or "")), _squash(article)
+    return bool(label) and (label == gold or (gold == "부칙" and label.startswith("부칙")))
+
+
+_PAGES = re.compile(r"p\.(\d+)(?:-(\d+))?")
+
+
+def _cites_page(citation: Mapping[str, object], page: object) -> bool:
+    """Whether a citation (its ``location`` ``… p.15-16`` or its ``page``) covers gold ``page``."""
+    if page in (None, ""):
+        return False
+    wanted = int(str(page))
+    m = _PAGES.search(str(citation.get("location") or ""))
+    if m:
+        return int(m.group(1)) <= wanted <= int(m.group(2) or m.group(1))
+    return citation.get("page") not in (None, "") and int(str(citation.get("page"))) == wanted
 
 
 def _on_page(chunk: Chunk, page: object) -> bool:
@@ -65,12 +87,15 @@ def keyword_score(answer: str, keywords: Sequence[str], scale: float = 5.0) -> f
 
 
 def cites_gold(citations: Sequence[Mapping[str, object]], gold: Mapping[str, str]) -> bool:
-    """Is the gold document (and article, when given) among an answer's citations?"""
+    """Is the gold document (and article, when given) among an answer's citations?
+
+    As for retrieval (:func:`is_relevant`), a gold ``page`` also accepts a citation of that document
+    covering the page, and a gold ``부칙`` any labelled 부칙."""
     title, article = gold.get("doc_title"), gold.get("article")
     for c in citations:
         if title and _squash(title) != _squash(str(c.get("doc_title") or "")):
             continue
-        if article and c.get("article") != article:
+        if article and not same_article(c.get("article"), article) and not _cites_page(c, gold.get("page")):
             continue
         return bool(title or article)
     return False

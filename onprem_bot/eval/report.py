@@ -83,7 +83,7 @@ def score_answer(row: dict[str, Any], answer: dict[str, Any], analyzer: Any) -> 
         out["bleu"] = round(bleu(cand, ref), 4)
     else:
         out["tfidf_cosine"] = out["rouge_l"] = out["bleu"] = None
-    gold = {k: row[k] for k in ("doc_title", "article") if row.get(k)}
+    gold = {k: row[k] for k in ("doc_title", "article", "page") if row.get(k)}
     out["cites_gold"] = cites_gold(answer.get("citations") or [], gold) if gold else None
     if row.get("faq_id") not in (None, ""):
         ids = [str(c.get("chunk_id")) for c in answer.get("citations") or []]
