@@ -23,6 +23,7 @@ CHECKS = [
     "disk",
     "offline",
     "faq",
+    "tesseract",
 ]
 
 
