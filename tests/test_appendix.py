@@ -139,3 +139,19 @@ def test_citation_metric_accepts_labelled_supplement_and_covering_page() -> None
     assert cites_gold([table], {"doc_title": "출장규칙", "article": "제8조", "page": "16"})
     assert not cites_gold([table], {"doc_title": "출장규칙", "article": "제8조", "page": "17"})
     assert not cites_gold([supplement], {"doc_title": "출장규칙", "article": "제1조"})
+
+
+def test_later_chunks_of_a_long_appendix_keep_their_own_pages() -> None:
+    from onprem_bot.ingest.appendix import AppendixHeading
+    from onprem_bot.ingest.chunking.appendix import AppendixSection, section_drafts
+    from onprem_bot.ingest.chunking.base import Line
+
+    rows = [
+        Line(f"[별표 2] 수당표 | 구분: {n}급 | 금액: {n},000원 | 비고: 매월 지급", 1 + n // 10, 0, 0, table_row=True)
+        for n in range(30)
+    ]
+    section = AppendixSection(AppendixHeading("별표 2", "수당표"), Line("[별표 2] 수당표", 1, 0, 0), rows)
+    drafts = section_drafts(section, max_tokens=120)
+    assert len(drafts) > 2
+    first_pages = [min(ln.page for ln in d.lines if ln.page) for d in drafts]
+    assert first_pages[0] == 1 and first_pages[-1] == 3

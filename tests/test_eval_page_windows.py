@@ -106,5 +106,5 @@ def test_cli_json_and_time_ingest(
     assert "structure" in printed and "windows" in printed and "hit@5" in printed
     assert set(json.loads(out.read_text(encoding="utf-8"))["sets"]) == {"structure", "windows"}
     assert main([str(pdf_folder), "--time-ingest"]) == 0
-    assert "ingest (load + chunk, no embedding)" in capsys.readouterr().out
+    assert "load + chunk (no embedding)" in capsys.readouterr().out
     assert main([str(tmp_path / "missing"), "--time-ingest"]) == 1

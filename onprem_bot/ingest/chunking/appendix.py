@@ -49,8 +49,9 @@ def section_drafts(section: AppendixSection, max_tokens: int) -> list[Draft]:
     caption = AppendixHeading(heading.label, title).caption
     texts = [u[0] for u in units]
     drafts: list[Draft] = []
-    for group in pack(texts, max_tokens, head=caption):
-        srcs = (section.head_line, *(units[i][1] for i in group))
+    for n, group in enumerate(pack(texts, max_tokens, head=caption)):
+        # the heading's line only in the first chunk: later chunks keep their own pages
+        srcs = ((section.head_line,) if n == 0 else ()) + tuple(units[i][1] for i in group)
         body = "\n".join(texts[i] for i in group)
         for part in fit_pieces(body, max_tokens, caption):
             drafts.append(

@@ -16,7 +16,7 @@ from pypdf import PasswordType, PdfReader
 
 from onprem_bot.errors import LoaderError
 from onprem_bot.ingest.loaders.base import Block, LoadedDocument
-from onprem_bot.ingest.loaders.pdf_tables import CaptionContext, page_blocks
+from onprem_bot.ingest.loaders.pdf_tables import CaptionContext, may_have_rules, page_blocks
 from onprem_bot.ingest.ocr import TesseractOcr
 from onprem_bot.ingest.scanned import check_pages
 
@@ -100,7 +100,8 @@ def _open_plumber(path: Path) -> Any:
 
 
 def _page_blocks(text: str, plumber_page: Any, number: int, context: CaptionContext) -> list[Block]:
-    """One page's blocks: pdfplumber's text and table rows where it finds ruled tables, else pypdf's lines."""
+    """One page's blocks: pdfplumber's text and table rows where it finds ruled tables, else pypdf's lines
+    (``plumber_page`` is None for a page that draws no rules, see :func:`may_have_rules`)."""
     tables = plumber_page.find_tables() if plumber_page is not None else []
     if tables:
         return page_blocks(plumber_page, number, context, tables)
@@ -112,18 +113,23 @@ def _page_blocks(text: str, plumber_page: Any, number: int, context: CaptionCont
     return [Block(line, page=number) for line in lines]
 
 
-def load_pdf(path: Path, ocr: TesseractOcr | None = None) -> LoadedDocument:
+def load_pdf(path: Path, ocr: TesseractOcr | None = None, tables: bool = True) -> LoadedDocument:
     """Load a PDF with a text layer: one paragraph block per text line, one ``table_row`` block per
-    table row (see :mod:`onprem_bot.ingest.loaders.pdf_tables`), ``page`` 1-based."""
+    table row (see :mod:`onprem_bot.ingest.loaders.pdf_tables`), ``page`` 1-based.
+
+    ``tables=False`` reads every page as pypdf layout text (what it did before tables were read;
+    kept for measuring what table extraction costs)."""
     path = Path(path)
     reader = _open(path)
     blocks: list[Block] = []
-    plumber = _open_plumber(path)
+    plumber = _open_plumber(path) if tables else None
     context = CaptionContext()
     try:
         for number, page in enumerate(reader.pages, start=1):
             text = page.extract_text(extraction_mode="layout")
-            plumber_page = plumber.pages[number - 1] if plumber is not None and number <= len(plumber.pages) else None
+            plumber_page = None
+            if plumber is not None and number <= len(plumber.pages) and may_have_rules(page):
+                plumber_page = plumber.pages[number - 1]
             blocks.extend(_page_blocks(text, plumber_page, number, context))
     except Exception as exc:
         raise LoaderError(path, f"PDF를 읽을 수 없습니다 (unreadable PDF: {exc})") from exc
