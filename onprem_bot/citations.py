@@ -9,6 +9,7 @@ one holding the column the question names; never the header or another row.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -102,9 +103,12 @@ def extractive_answer(
         sentences = [s for s in split_sentences(body) if len(s) > 3]
         if not sentences:
             continue
-        ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(analyzer.tokens(sentences[i]))), i))
-        chosen = sorted(ranked[:2]) if used == 0 else sorted(ranked[:1])
-        quote = " ".join(question_rows(question, body)) or " ".join(sentences[i] for i in chosen)
+        scores = overlap_scores(wanted, [set(analyzer.tokens(x)) for x in sentences], len(parse_rows(body)) >= 2)
+        ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        named = set(question_rows(question, body, limit=len(sentences)))
+        pool = [i for i in ranked if sentences[i] in named] or ranked  # rows the question names, best first
+        chosen = sorted(pool[:2]) if used == 0 else sorted(pool[:1])
+        quote = " ".join(sentences[i] for i in chosen)
         n = len(citations) + 1
         citations.append(chunk_citation(n, hit, quote))
         head = f"{hit.chunk.doc_title} {hit.chunk.location}".strip()
@@ -113,6 +117,23 @@ def extractive_answer(
         if used >= max_chars:
             break
     return "\n".join(parts), tuple(citations)
+
+
+def overlap_scores(wanted: set[str], candidates: Sequence[set[str]], distinctive: bool) -> list[float]:
+    """How well each candidate (a sentence's or a table row's morphemes) matches ``wanted`` (pure).
+
+    Plain: the number of shared morphemes. ``distinctive`` (the rows of one table, which all repeat
+    the caption and column headers): each shared morpheme weighs ``log((n + 1) / df)``, ``df`` being
+    how many of the ``n`` rows hold it, so "셋째" picks the 셋째 row and the headers every row
+    repeats weigh little (the idf of BM25, within one chunk)."""
+    if not distinctive:
+        return [float(len(wanted & c)) for c in candidates]
+    n = len(candidates)
+    df: dict[str, int] = {}
+    for c in candidates:
+        for token in c & wanted:
+            df[token] = df.get(token, 0) + 1
+    return [sum(math.log((n + 1) / df[t]) for t in c & wanted) for c in candidates]
 
 
 def question_rows(question: str, text: str, limit: int = 2) -> list[str]:

@@ -54,3 +54,16 @@ def test_letter_spacing_joined_only_for_single_syllable_runs() -> None:
     assert unspace_letters("국 내 여 비 지 급 표") == "국내여비지급표"
     assert unspace_letters("일 비") == "일비"
     assert unspace_letters("그 외 지역") == "그 외 지역"
+
+
+def test_parallel_entries_split_but_wrapped_or_vertical_cells_do_not() -> None:
+    from onprem_bot.ingest.tables import split_parallel_lines
+
+    assert split_parallel_lines(["결혼", "본인\n자녀", "5일\n1일"]) == [
+        ["결혼", "본인", "5일"],
+        ["결혼", "자녀", "1일"],
+    ]
+    formula = ["초과근무", "연\n장", "월 통상임금÷209×\n1.5×해당근로시간"]
+    assert split_parallel_lines(formula) == [formula]
+    wrapped = ["임원", "실비\n(특실)", "25,000\n(정액)"]
+    assert split_parallel_lines(wrapped) == [wrapped]

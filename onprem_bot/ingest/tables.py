@@ -29,6 +29,7 @@ MAX_CAPTION_CHARS = 60
 
 _SPACES = re.compile(r"\s+")
 _LETTER_SPACED = re.compile(r"(?<![가-힣])[가-힣](?: [가-힣](?![가-힣])){1,}")
+_ENTRY_VALUE = re.compile(r"^\d[\d,.]*\s*[가-힣%]{0,3}\s*(?:\(.{0,20}\))?$")
 _NUMERIC = re.compile(r"^[\d,.\s%~·+\-×/()]*\d[\d,.\s%~·+\-×/()]*(?:원|일|개월|년|시간|배|만원|천원|%)?$")
 
 
@@ -71,16 +72,17 @@ def split_parallel_lines(row: Sequence[str | None]) -> list[list[str | None]]:
     """One grid row whose cells list several entries line by line, read as that many rows.
 
     ``['결혼', '본인\n자녀', '5일\n1일']`` → ``[['결혼', '본인', '5일'], ['결혼', '자녀', '1일']]``: when
-    two or more cells have the same number ``n`` ≥ 2 of lines and every line of one of them holds
-    a digit (days, amounts), line ``i`` of each such cell belongs to the ``i``-th entry; the other
-    cells are repeated. A cell merely wrapped over lines (``실비\n(특실)``) has a line without a
-    digit and splits nothing."""
+    two or more cells have the same number ``n`` ≥ 2 of lines and every line of one of them is a short
+    value starting with a digit (``5일``, ``30,000원``), line ``i`` of each such cell belongs to the
+    ``i``-th entry; the other cells are repeated. A cell merely wrapped over lines (``실비\n(특실)``,
+    ``월 통상임금÷209×\n1.5×해당근로시간``) or written top to bottom (``연\n장``) splits nothing."""
     split = [[ln.strip() for ln in c.split("\n") if ln.strip()] if c else [] for c in row]
     counts = [len(lines) for lines in split]
     for n in sorted({k for k in counts if k >= 2}, reverse=True):
         columns = [c for c, k in enumerate(counts) if k == n]
-        numeric = any(all(re.search(r"\d", ln) for ln in split[c]) for c in columns)
-        if len(columns) >= 2 and numeric:
+        numeric = any(all(_ENTRY_VALUE.match(ln) for ln in split[c]) for c in columns)
+        vertical = any(len(ln) == 1 for c in columns for ln in split[c])  # 연/장 written top to bottom
+        if len(columns) >= 2 and numeric and not vertical:
             return [[split[c][i] if c in columns else row[c] for c in range(len(row))] for i in range(n)]
     return [list(row)]
 
