@@ -48,6 +48,28 @@ def test_extractive_quotes_the_named_row_never_the_header_or_another_row() -> No
     assert citations[0].chunk_id == "c2" and "구분: 직원" in citations[0].snippet
 
 
+ALLOWANCES = "\n".join(
+    ["[별표 3] 직원의 수당"]
+    + [
+        f"[별표 3] 직원의 수당 | 구분: 가족수당 | 지급대상: {who} | 지급기준: 월 {amount}"
+        for who, amount in (
+            ("배우자", "40,000원"),
+            ("첫째 자녀", "30,000원"),
+            ("둘째 자녀", "70,000원"),
+            ("셋째 이후 자녀", "110,000원"),
+        )
+    ]
+)
+
+
+def test_extractive_picks_the_row_told_apart_by_a_word_no_other_row_holds() -> None:
+    """Every row's label is 가족수당: the question's '셋째' (one row holds it) decides, not row order."""
+    text, _ = extractive_answer(
+        "셋째 태어나면 자녀 가족수당 월 얼마로 올라가요?", [hit(ALLOWANCES, "별표 3")], KoreanAnalyzer()
+    )
+    assert "셋째 이후 자녀 | 지급기준: 월 110,000원" in text and "배우자" not in text
+
+
 @pytest.fixture
 def travel(app: App, tmp_path: Path) -> App:
     """The App with the row-form 여비규정 fixture ingested and indexed."""
