@@ -16,6 +16,7 @@ from typing import Any
 
 from onprem_bot.checker.table_rows import mentions, named_columns, parse_rows
 from onprem_bot.ingest.chunking.base import split_sentences
+from onprem_bot.korean.quantities import band_keys
 from onprem_bot.types import Citation, Hit
 
 _MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,，]\s*\d+)*)\s*\]")
@@ -103,7 +104,11 @@ def extractive_answer(
         sentences = [s for s in split_sentences(body) if len(s) > 3]
         if not sentences:
             continue
-        scores = overlap_scores(wanted, [set(analyzer.tokens(x)) for x in sentences], len(parse_rows(body)) >= 2)
+        candidates = [
+            set(analyzer.tokens(x)) | band_keys(question, x) for x in sentences
+        ]  # '70일째' holds in '61일 이상'
+        asked = wanted | {key for c in candidates for key in c if key.startswith("§")}
+        scores = overlap_scores(asked, candidates, len(parse_rows(body)) >= 2)
         ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
         named = set(question_rows(question, body, limit=len(sentences)))
         pool = [i for i in ranked if sentences[i] in named] or ranked  # rows the question names, best first
