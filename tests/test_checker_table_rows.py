@@ -141,9 +141,8 @@ def test_fixture_document_through_the_check_sources_reader(checker: Checker) -> 
 
 def test_word_case_end_to_end(checker: Checker) -> None:
     """../shared/cases/word-table-rows: load the DOCX → chunk → check."""
-    sources = read_sources([FIXTURES / "여비기준.docx"])
-    if "구분: 직원" not in "\n".join(s.text for s in sources):
-        pytest.skip("the DOCX loader does not render table rows with their headers yet ('구분: 직원' absent)")
+    sources = read_sources([FIXTURES.parent / "word_tables" / "여비기준.docx"])
+    assert "구분: 직원" in "\n".join(s.text for s in sources)
     wrong = checker.run("직원의 숙박비 상한은 100,000원입니다 [1].", sources)
     assert wrong.verdict != "pass" and "100,000원" not in wrong.text
     assert checker.run("직원의 숙박비 상한은 70,000원입니다 [1].", sources).verdict == "pass"
