@@ -25,7 +25,7 @@ from onprem_bot.citations import (
 from onprem_bot.config import AnswerSettings
 from onprem_bot.embed.profiles import FALLBACK, EmbedderProfile
 from onprem_bot.errors import QueryError
-from onprem_bot.llm.base import LLMError, trim_repetition
+from onprem_bot.llm.base import LLMError, repeats_phrases, trim_repetition
 from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, drop_instruction_echoes, strip_sentinels
 from onprem_bot.types import Answer, Citation, Hit
 
@@ -165,6 +165,9 @@ class Pipeline:
             notices.append("모델이 지시문을 되풀이해 원문을 인용합니다 (the model repeated its instructions).")
             return self._extractive(question, hits)
         text = kept
+        if repeats_phrases(text):
+            notices.append("모델이 같은 말을 되풀이해 원문을 인용합니다 (the model repeated itself).")
+            return self._extractive(question, hits)
         if not text.strip():
             notices.append("모델이 답을 만들지 못해 원문을 인용합니다 (empty model output).")
             return self._extractive(question, hits)

@@ -12,7 +12,7 @@ import pytest
 from onprem_bot.app import App
 from onprem_bot.checker import Checker
 from onprem_bot.config import AnswerSettings
-from onprem_bot.llm.base import LLMError
+from onprem_bot.llm.base import LLMError, repeats_phrases
 from onprem_bot.llm.fake import ScriptedLLM
 from onprem_bot.pipeline import NOT_FOUND, Pipeline, echoes_question
 from onprem_bot.prompt import (
@@ -242,3 +242,28 @@ def test_an_answer_that_only_repeats_the_instructions_falls_back_to_quoting(inde
     answer = p.ask(LEAVE)
     assert answer.route == "extractive" and "15일" in answer.answer and "답하십시오" not in answer.answer
     assert any("지시문" in n for n in answer.notices)
+
+
+@pytest.mark.parametrize(
+    ("text", "loop"),
+    [
+        ("[질문] / [질문] / [질문] / [질문] [1]", True),  # a short unit: too short for the stream's loop cut
+        (
+            "징계요구서에 명기된 공적은 징계요구서에 명기된 공적을 징계요구서에 명기된 공적을 징계요구서에 명기된 [1]",
+            True,
+        ),
+        ("<삭제 <삭제 <삭제 <삭제 <삭제 [1]", True),
+        ("직원의 숙박비 상한은 70,000원입니다 [1]. 임원의 숙박비 상한은 100,000원입니다 [1].", False),
+        ("연차는 15일입니다 [1]. 3년 이상 근무하면 2년마다 1일을 더합니다 [1]. 최대 25일입니다 [1].", False),
+    ],
+)
+def test_phrases_said_over_and_over_are_a_loop(text: str, loop: bool) -> None:
+    assert repeats_phrases(text) is loop
+
+
+def test_a_looping_answer_falls_back_to_quoting(indexed: App) -> None:
+    """The README promises a looping model answer is never shown as checked: the sources are quoted."""
+    p, _ = pipeline(indexed, ["[질문] / [질문] / [질문] / [질문] / [질문] [1]"])
+    answer = p.ask(LEAVE)
+    assert answer.route == "extractive" and "15일" in answer.answer and "[질문]" not in answer.answer
+    assert any("되풀이" in n for n in answer.notices)

@@ -9,6 +9,7 @@ pieces and cuts the stream off when the output starts looping (:func:`find_repet
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -95,6 +96,28 @@ def trim_repetition(text: str, min_chars: int = REPEAT_MIN_CHARS, times: int = R
     """``text`` with a trailing loop reduced to its first copy (unchanged when there is none)."""
     cut = find_repetition(text, min_chars, times)
     return text if cut is None else text[:cut]
+
+
+PHRASE_WORDS = 3
+"""A phrase of this many words (whitespace-separated, citation markers dropped) repeated
+:data:`PHRASE_TIMES` times makes an answer a loop; so does a pair of words repeated one more time."""
+PHRASE_TIMES = 3
+
+
+def repeats_phrases(text: str, words: int = PHRASE_WORDS, times: int = PHRASE_TIMES) -> bool:
+    """True when ``text`` repeats itself: some ``words``-word phrase occurs ``times`` times, or some
+    two-word phrase ``times + 1`` times ("[질문] / [질문] / …", "<삭제 <삭제 …", a clause said over and
+    over). A loop cut short by the token limit or followed by a citation marker escapes
+    :func:`find_repetition` (which looks at the end only); this looks everywhere. Pure."""
+    tokens = re.sub(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]", " ", text).split()
+    for n, limit in ((words, times), (2, times + 1)):
+        counts: dict[tuple[str, ...], int] = {}
+        for i in range(len(tokens) - n + 1):
+            gram = tuple(tokens[i : i + n])
+            counts[gram] = counts.get(gram, 0) + 1
+            if counts[gram] >= limit:
+                return True
+    return False
 
 
 def _held_back(text: str, stops: Sequence[str]) -> int:
