@@ -7,7 +7,7 @@ from pathlib import Path
 
 from onprem_bot.app import App
 from onprem_bot.ingest.chunking import chunk_document
-from onprem_bot.ingest.chunking.statute import supplement_label
+from onprem_bot.ingest.chunking.supplement import supplement_label
 from onprem_bot.ingest.loaders import load_document
 
 FIXTURE = Path(__file__).parent / "fixtures" / "supplementary" / "여비규정.md"

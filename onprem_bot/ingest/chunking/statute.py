@@ -26,12 +26,13 @@ from onprem_bot.ingest.chunking.base import (
     split_sentences,
 )
 from onprem_bot.ingest.chunking.report import ReportChunker
+from onprem_bot.ingest.chunking.supplement import (
+    ARTICLE,
+    SupplementGroup,
+    supplement_drafts,
+)
 from onprem_bot.korean.mecab import count_tokens
 
-ARTICLE = re.compile(
-    r"^(?:#+\s*)?제\s*(\d+)\s*조(?:\s*의\s*(\d+))?"
-    r"(?:\s*\(((?:[^()]|\([^()]*\))*)\))?\s*(.*)$"
-)
 STRUCTURE = re.compile(r"^(?:#+\s*)?제\s*\d+\s*(편|장|절|관)(?:\s*의\s*\d+)?(?:\s+.*)?$")
 # 민법 groups some 관 into 항 ("제1항 협의상 파양"): a structural heading, not a 항 of an article.
 SUB_SECTION = re.compile(r"^제\s*\d+\s*항\s+(?!및|또는)([^\d<>.]{1,20}?)\s*(?:<[^>]*>)?$")
@@ -83,12 +84,6 @@ class _Article:
     inline: str = ""
 
 
-@dataclass
-class _Group:
-    header: str
-    lines: list[Line] = field(default_factory=list)
-
-
 class StatuteChunker:
     """Cut a statute or regulation into article chunks (see module docstring)."""
 
@@ -106,7 +101,7 @@ class StatuteChunker:
         article: _Article | None = None
         last_key = (-1, -1)
         preamble: list[Line] = []
-        groups: list[_Group] | None = None
+        groups: list[SupplementGroup] | None = None
         appendices: list[AppendixSection] = []
         upcoming = _candidate_numbers(lines)
         for index, ln in enumerate(lines):
@@ -115,7 +110,7 @@ class StatuteChunker:
             if appendix is not None:  # 별표/별지: a section of its own; ends the article or the 부칙
                 drafts.extend(self._flush(article))
                 article = None
-                drafts.extend(d for group in groups or [] for d in self._supplement(group))
+                drafts.extend(d for group in groups or [] for d in supplement_drafts(group, self.max_tokens))
                 groups = None
                 appendices.append(AppendixSection(appendix, ln))
                 continue
@@ -127,14 +122,14 @@ class StatuteChunker:
                 appendices = []
             if groups is not None:
                 if SUPPLEMENT.match(text) and len(text) < 80:
-                    groups.append(_Group(text.lstrip("# ").strip()))
+                    groups.append(SupplementGroup(text.lstrip("# ").strip()))
                 else:
                     groups[-1].lines.append(ln)
                 continue
             if SUPPLEMENT.match(text) and (ln.heading_level or len(text) < 40):
                 drafts.extend(self._flush(article))
                 article = None
-                groups = [_Group(text.lstrip("# ").strip())]
+                groups = [SupplementGroup(text.lstrip("# ").strip())]
                 continue
             s = STRUCTURE.match(text)
             level = -1
@@ -166,7 +161,7 @@ class StatuteChunker:
                 preamble.append(ln)
         drafts.extend(self._flush(article))
         for group in groups or []:
-            drafts.extend(self._supplement(group))
+            drafts.extend(supplement_drafts(group, self.max_tokens))
         drafts.extend(sections_drafts(appendices, self.max_tokens))
         preamble = [ln for ln in preamble if ln.text.strip("# ").strip() != title]  # every chunk carries the title
         if preamble:  # title page, 제정/개정 history, a table of contents: cut like a report
@@ -254,42 +249,6 @@ class StatuteChunker:
             )
         return out
 
-    # -- 부칙 ---------------------------------------------------------------------------
-
-    def _supplement(self, group: _Group) -> list[Draft]:
-        units: list[tuple[list[str], list[Line], str | None]] = []
-        amendments: list[str] = []
-        for ln in group.lines:
-            clean, tags = split_amendments(ln.text)
-            amendments.extend(tags)
-            m = ARTICLE.match(clean)
-            if not units or (m and m.group(3) is not None):
-                units.append(([], [], _article_label(m) if m and m.group(3) is not None else None))
-            if clean:
-                units[-1][0].append(clean)
-            units[-1][1].append(ln)
-        units = [u for u in units if u[0]]
-        if not units:
-            return []
-        texts = ["\n".join(u[0]) for u in units]
-        drafts = []
-        for idx in pack(texts, self.max_tokens, head=group.header):
-            srcs = tuple(ln for i in idx for ln in units[i][1])
-            body = "\n".join(texts[i] for i in idx)
-            label = supplement_label(group.header, [units[i][2] for i in idx])
-            for part in fit_pieces(body, self.max_tokens, group.header):
-                drafts.append(
-                    Draft(
-                        "supplementary",
-                        group.header + "\n" + part,
-                        heading_path=(group.header,),
-                        article=label,
-                        lines=srcs,
-                        amendments=tuple(amendments),
-                    )
-                )
-        return drafts
-
 
 def _candidate_numbers(lines: Sequence[Line]) -> list[int | None]:
     """For each line, the article number it would open (a titled header), else None."""
@@ -322,24 +281,6 @@ def _starts_article(m: re.Match[str], ln: Line, last: tuple[int, int], upcoming:
     if not successor and num > max(last[0], 0) + MAX_GAP:
         return not any(n is not None and last[0] < n <= last[0] + MAX_GAP for n in upcoming)
     return True
-
-
-def _article_label(m: re.Match[str]) -> str:
-    """``제N조`` or ``제N조의M`` of an :data:`ARTICLE` match."""
-    return f"제{int(m.group(1))}조" + (f"의{int(m.group(2))}" if m.group(2) else "")
-
-
-def supplement_label(header: str, articles: Sequence[str | None]) -> str:
-    """The ``article`` of a 부칙 chunk: which 부칙 (its header, with its date or number) and which of its
-    articles, e.g. ``부칙 <2024. 1. 1.> 제1조`` or ``부칙 <2024. 1. 1.> 제1조~제2조`` (pure).
-
-    부칙 restart their numbering, so a bare ``제1조`` would be mixed up with the main text's 제1조
-    and with the other 부칙."""
-    header = re.sub(r"^부\s*칙\s*", "부칙 ", " ".join(header.split())).strip() or "부칙"
-    found = [a for a in articles if a]
-    if not found:
-        return header
-    return f"{header} {found[0]}" if len(found) == 1 else f"{header} {found[0]}~{found[-1]}"
 
 
 def _heading(text: str) -> str:
