@@ -79,6 +79,7 @@ def build_app(settings: Settings) -> App:
     """Create the home folder, open and migrate the database, and wire the services."""
     from onprem_bot.answerable import AnswerabilityJudge, load_refusal_model
     from onprem_bot.checker import Checker
+    from onprem_bot.contextualiser import make_contextualiser
     from onprem_bot.embed.cache import CachedEmbedder
     from onprem_bot.faq.matcher import FaqMatcher
     from onprem_bot.faq.scorer import DEFAULT_SCORER, load_scorer, scorer_embedder
@@ -161,6 +162,7 @@ def build_app(settings: Settings) -> App:
             load_refusal_model(embedder.name) if settings.answer.refuse_unanswerable else None,
             synonyms,
         ),
+        contextualiser=make_contextualiser(settings.answer.followup, analyzer, retriever, llm),
     )
     return App(
         settings,

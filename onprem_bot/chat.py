@@ -13,7 +13,7 @@ from typing import Any
 
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.storage.conversations import ConversationError, ConversationStore, StoredMessage
-from onprem_bot.types import Answer, Citation
+from onprem_bot.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
 CLICK_USER = "chat"
@@ -40,10 +40,20 @@ class ChatService:
         """The conversation so far, from the database."""
         return self.conversations.messages(conversation_id)
 
+    def turns(self, conversation_id: str) -> list[Turn]:
+        """The conversation so far as the pipeline reads it (question, answer, citations, what was searched)."""
+        return [
+            Turn(m.question, m.answer.answer, m.answer.citations, m.answer.standalone_question)
+            for m in self.conversations.messages(conversation_id)
+        ]
+
     def stream(self, conversation_id: str, question: str) -> Iterator[str | StoredMessage]:
-        """Text pieces, then the logged message (raises the pipeline's errors, e.g. an empty question)."""
+        """Text pieces, then the logged message (raises the pipeline's errors, e.g. an empty question).
+
+        The conversation's earlier turns go with the question, so a follow-up ("차 지원받으면요?") is
+        understood in context (:mod:`onprem_bot.contextualiser`)."""
         final: Answer | None = None
-        for item in self.pipeline.stream(question):
+        for item in self.pipeline.stream(question, self.turns(conversation_id)):
             if isinstance(item, Answer):
                 final = item
             else:

@@ -111,6 +111,10 @@ class RetrievalSettings:
     """Added to a hit from a statute named in the question (``근로기준법``)."""
     article_boost: float = 0.5
     """Added to a hit whose article is named in the question (``제60조``)."""
+    followup_boost: float = 0.1
+    """Added to a hit from a document the previous answer cited, for a follow-up question that names no
+    document itself (a boost, not a filter: "그럼 근로기준법에서는요?" still leaves; measured on
+    conversations_dev, see the README)."""
     hnsw_threshold: int = 50_000
     """Above this many chunks the vector index is HNSW instead of flat."""
     max_query_chars: int = 2000
@@ -125,7 +129,7 @@ class RetrievalSettings:
         for name in ("k", "candidates", "max_query_chars"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"retrieval.{name}={getattr(self, name)}: must be >= 1")
-        for name in ("bm25_weight", "dense_weight", "statute_boost", "article_boost"):
+        for name in ("bm25_weight", "dense_weight", "statute_boost", "article_boost", "followup_boost"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"retrieval.{name}={getattr(self, name)}: must be >= 0")
         if self.bm25_weight + self.dense_weight == 0:
@@ -194,6 +198,7 @@ LLM_BACKENDS = ("llama-cpp", "remote", "scripted", "none")
 PROMPT_FORMATS = ("auto", "chat", "completion")
 ANSWER_MODES = ("rag", "extractive")
 ON_FLAGGED = ("extractive", "highlight", "refuse")
+FOLLOWUP_MODES = ("auto", "rules", "model", "off")
 
 
 @dataclass(frozen=True)
@@ -263,10 +268,18 @@ class AnswerSettings:
     """``extractive`` (quote the source instead), ``highlight`` (show with problems marked), ``refuse``."""
     second_opinion: bool = False
     """Also ask the local model whether each flagged sentence is supported (an extra signal only)."""
+    followup: str = "auto"
+    """How follow-up questions are made standalone: ``rules`` (:class:`~onprem_bot.contextualiser.RuleContextualiser`),
+    ``model`` (the configured chat model rewrites, validated; rules when it fails), ``auto`` (the model
+    when it is a chat/instruct model, else rules) or ``off`` (every question answered alone)."""
 
     def __post_init__(self) -> None:
         if self.mode not in ANSWER_MODES:
             raise ConfigError(f"answer.mode={self.mode!r}: 알 수 없는 값 (unknown); valid: {', '.join(ANSWER_MODES)}")
+        if self.followup not in FOLLOWUP_MODES:
+            raise ConfigError(
+                f"answer.followup={self.followup!r}: 알 수 없는 값 (unknown); valid: {', '.join(FOLLOWUP_MODES)}"
+            )
         if self.on_flagged not in ON_FLAGGED:
             raise ConfigError(
                 f"answer.on_flagged={self.on_flagged!r}: 알 수 없는 값 (unknown); valid: {', '.join(ON_FLAGGED)}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import replace
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -23,11 +24,12 @@ from onprem_bot.citations import (
     map_citations,
 )
 from onprem_bot.config import AnswerSettings
+from onprem_bot.contextualiser import Contextualiser, Standalone
 from onprem_bot.embed.profiles import FALLBACK, EmbedderProfile
 from onprem_bot.errors import QueryError
 from onprem_bot.llm.base import LLMError, repeats_phrases, trim_repetition
 from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, drop_instruction_echoes, strip_sentinels
-from onprem_bot.types import Answer, Citation, Hit
+from onprem_bot.types import Answer, Citation, Hit, Turn
 
 NOT_FOUND = "제공된 문서에서 질문에 대한 내용을 찾을 수 없습니다."
 TRUNCATED = "질문이 너무 길어 앞의 {n:,}자만 사용했습니다 (question truncated)."
@@ -58,6 +60,7 @@ class Pipeline:
         max_tokens: int = 256,
         profile: EmbedderProfile | None = None,
         judge: Any | None = None,
+        contextualiser: Contextualiser | None = None,
     ) -> None:
         if k < 1:
             raise ValueError(f"k={k}: must be >= 1")
@@ -75,23 +78,45 @@ class Pipeline:
         """The retrieval embedder's cosine bars (query vs passage): what a dense score means."""
         self.judge = judge
         """An :class:`~onprem_bot.answerable.AnswerabilityJudge`: refuses questions the hits do not cover."""
+        self.contextualiser = contextualiser
+        """Makes follow-up questions standalone (:mod:`onprem_bot.contextualiser`); None: questions alone."""
 
-    def ask(self, question: str) -> Answer:
-        """The final answer to ``question`` (the stream consumed)."""
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """The final answer to ``question`` after ``history`` (the stream consumed)."""
         final: Answer | None = None
-        for item in self.stream(question):
+        for item in self.stream(question, history):
             if isinstance(item, Answer):
                 final = item
         assert final is not None
         return final
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
-        """Text pieces while the model writes, then the final :class:`Answer`."""
-        started = time.perf_counter()
-        timings: dict[str, float] = {}
-        notices: list[str] = []
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """Text pieces while the model writes, then the final :class:`Answer`.
+
+        ``history``: the conversation's earlier turns, oldest first. A follow-up is made standalone
+        by the contextualiser and that question is what the FAQ, retrieval, the model and the checker
+        see (``Answer.standalone_question`` when it differs); the history itself is never a source.
+        """
         if not isinstance(question, str) or not question.strip():
             raise QueryError("질문이 비어 있습니다 (empty question)")
+        t = time.perf_counter()
+        standalone = (
+            self.contextualiser.run(question, history)
+            if history and self.contextualiser is not None
+            else Standalone(question.strip(), question.strip())
+        )
+        spent = _ms(t)
+        for item in self._answer(standalone.question, standalone.prefer_documents, list(standalone.notices)):
+            if isinstance(item, Answer):
+                timings = {**(item.timings or {}), "contextualise_ms": spent}
+                item = replace(
+                    item, timings=timings, standalone_question=standalone.question if standalone.rewritten else None
+                )
+            yield item
+
+    def _answer(self, question: str, prefer: Sequence[str], notices: list[str]) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
         question = question.strip()
         if len(question) > self.max_query_chars:
             question = question[: self.max_query_chars]
@@ -106,7 +131,9 @@ class Pipeline:
                 return
             suggestions = tuple(getattr(match, "suggestions", ()) or ())[:3]  # 관련 FAQ, shown with the answer
         t = time.perf_counter()
-        hits = self.retriever.run(question, k=self.k)
+        hits = (
+            self.retriever.run(question, k=self.k, prefer=prefer) if prefer else self.retriever.run(question, k=self.k)
+        )
         timings["retrieval_ms"] = _ms(t)
         relevance = max((_relevance(h, self.profile) for h in hits), default=0.0)
         if (

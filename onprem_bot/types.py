@@ -87,6 +87,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation, as a follow-up question sees it: the question, the final
+    answer's text and citations, and the standalone question that was searched (None: not known)."""
+
+    question: str
+    answer: str = ""
+    citations: tuple[Citation, ...] = ()
+    standalone_question: str | None = None
+
+
+@dataclass(frozen=True)
 class Check:
     """The hallucination checker's verdict (``pass``/``corrected``/``flagged``) and findings."""
 
@@ -108,6 +119,8 @@ class Answer:
     """Things the user should know (a truncated question, the model unavailable)."""
     faq_suggestions: tuple[FaqSuggestion, ...] = ()
     """관련 FAQ: the best FAQ entries when the FAQ did not answer directly (at most 3; empty for route faq)."""
+    standalone_question: str | None = None
+    """The question retrieval searched when it differs from the one asked (a rewritten follow-up)."""
 
     def as_json(self) -> dict[str, object]:
         """The DESIGN.md ``ask --json`` contract."""
@@ -119,4 +132,5 @@ class Answer:
             "timings": dict(self.timings or {}),
             "notices": list(self.notices),
             "faq_suggestions": [s.as_json() for s in self.faq_suggestions],
+            "standalone_question": self.standalone_question,
         }

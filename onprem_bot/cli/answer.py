@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,25 +10,71 @@ import click
 
 from onprem_bot.cli import cli
 from onprem_bot.cli.common import app_of, print_json
-from onprem_bot.types import Answer
+from onprem_bot.types import Answer, Citation, Turn
 
 ROUTE_NAMES = {"faq": "FAQ", "rag": "문서 기반", "extractive": "원문 인용", "refused": "답변 불가"}
 VERDICT_NAMES = {"pass": "검증 통과", "corrected": "수치 교정됨", "flagged": "검증 실패"}
 
 
+def read_history(path: Path) -> list[Turn]:
+    """The earlier turns in a ``--history`` file: a JSON list of ``{"question", "answer"}``, oldest
+    first, ``citations`` (``[{"doc_title", "article"}]``) and ``standalone_question`` optional.
+
+    Raises :class:`click.BadParameter` with one Korean line naming the file for anything else."""
+    where = f"--history {path}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise click.BadParameter(f"읽을 수 없습니다 (cannot read: {exc.strerror})", param_hint=where) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.BadParameter(f"JSON이 아닙니다 (not JSON: {exc})", param_hint=where) from None
+    if not isinstance(data, list):
+        raise click.BadParameter("JSON 목록이어야 합니다 (must be a JSON list of turns)", param_hint=where)
+    turns: list[Turn] = []
+    for n, item in enumerate(data, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise click.BadParameter(
+                f"{n}번째 항목에 question 문자열이 없습니다 (turn {n}: no question)", param_hint=where
+            )
+        raw = item.get("citations")
+        cites: list[object] = raw if isinstance(raw, list) else []
+        citations = tuple(
+            Citation(i, str(c.get("doc_title") or ""), c.get("article"), str(c.get("location") or ""), None, "", "")
+            for i, c in enumerate(cites, start=1)
+            if isinstance(c, dict)
+        )
+        standalone = item.get("standalone_question")
+        turns.append(
+            Turn(
+                item["question"],
+                str(item.get("answer") or ""),
+                citations,
+                standalone if isinstance(standalone, str) else None,
+            )
+        )
+    return turns
+
+
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="DESIGN.md 형식의 JSON")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help='앞선 대화 (earlier turns): JSON 목록 [{"question", "answer"}], 오래된 것부터',
+)
 @click.pass_context
-def ask(ctx: click.Context, question: str, as_json: bool) -> None:
+def ask(ctx: click.Context, question: str, as_json: bool, history_file: Path | None) -> None:
     """질문에 답합니다: FAQ 먼저, 없으면 문서 검색과 언어 모델 (FAQ first, then the documents)."""
+    history = read_history(history_file) if history_file is not None else []
     pipeline = app_of(ctx).pipeline
     if as_json:
-        print_json(pipeline.ask(question).as_json())
+        print_json(pipeline.ask(question, history).as_json())
         return
     streamed = ""
     final: Answer | None = None
-    for item in pipeline.stream(question):
+    for item in pipeline.stream(question, history):
         if isinstance(item, Answer):
             final = item
         else:
@@ -54,6 +101,8 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
         click.echo("관련 FAQ (이 질문을 찾으셨나요?):")
         for s in final.faq_suggestions:
             click.echo(f"  FAQ #{s.id} {s.question}")
+    if final.standalone_question:
+        click.echo(f"  검색한 질문 (searched): {final.standalone_question}")
     for notice in final.notices:
         click.echo(f"  * {notice}", err=True)
 

@@ -110,17 +110,24 @@ class HybridRetriever:
         assert self._loaded is not None
         return self._loaded.meta
 
+    def titles(self) -> tuple[str, ...]:
+        """The titles of the indexed documents, sorted."""
+        self.warm_up()
+        assert self._loaded is not None
+        return self._loaded.titles
+
     def document_frequency(self, tokens: Sequence[str]) -> tuple[np.ndarray, int]:
         """``(chunks containing each token, number of chunks)`` in the live index (for IDF weights)."""
         self.warm_up()
         assert self._loaded is not None
         return self._loaded.bm25.document_frequency(tokens), self._loaded.meta.count
 
-    def run(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
-        """The ``k`` best chunks for ``query`` (``mode``: hybrid, bm25 or dense)."""
+    def run(self, query: str, k: int | None = None, mode: str = "hybrid", prefer: Sequence[str] = ()) -> list[Hit]:
+        """The ``k`` best chunks for ``query`` (``mode``: hybrid, bm25 or dense); chunks of the documents
+        titled in ``prefer`` get ``followup_boost`` unless the query names a document itself."""
         if self.fetch is None:
             raise RuntimeError("HybridRetriever.run needs a chunk fetcher; use rank() for positions")
-        ranked = self.rank(query, k, mode)
+        ranked = self.rank(query, k, mode, prefer)
         loaded = self._loaded
         assert loaded is not None
         chunks = self.fetch([loaded.ids[r.position] for r in ranked])
@@ -131,7 +138,7 @@ class HybridRetriever:
                 hits.append(Hit(chunk, r.score, r.bm25, r.dense, len(hits) + 1))
         return hits
 
-    def rank(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Ranked]:
+    def rank(self, query: str, k: int | None = None, mode: str = "hybrid", prefer: Sequence[str] = ()) -> list[Ranked]:
         """Like :meth:`run` but returns index positions and scores (no database access)."""
         if mode not in MODES:
             raise ValueError(f"mode={mode!r}: valid: {', '.join(MODES)}")
@@ -166,6 +173,8 @@ class HybridRetriever:
         else:
             fused = self._fuse(bm25, dense, bm25_top, dense_top)
             fused = _boost(fused, loaded, refs.statutes, refs.articles, self.settings)
+            if prefer and not refs.statutes:
+                fused = _prefer(fused, loaded, prefer, self.settings.followup_boost)
         return [Ranked(p, s, bm25.get(p, 0.0), dense.get(p, 0.0)) for p, s in fused[:k]]
 
     def _fuse(
@@ -229,4 +238,13 @@ def _boost(
         if articles and article in articles and (not statutes or title in statutes):
             score += settings.article_boost
         boosted.append((pos, score))
+    return sorted(boosted, key=lambda kv: (-kv[1], kv[0]))
+
+
+def _prefer(
+    fused: list[tuple[int, float]], loaded: _Loaded, titles: Sequence[str], boost: float
+) -> list[tuple[int, float]]:
+    """``fused`` with ``boost`` added to the chunks of the documents ``titles`` (re-sorted)."""
+    wanted = set(titles)
+    boosted = [(pos, score + boost if loaded.labels[pos][0] in wanted else score) for pos, score in fused]
     return sorted(boosted, key=lambda kv: (-kv[1], kv[0]))

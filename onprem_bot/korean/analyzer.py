@@ -28,6 +28,7 @@ DEFAULT_STOPWORDS: frozenset[str] = frozenset(
 _CONTENT_TAGS = frozenset({"NNG", "NNP", "NR", "XR", "VV", "VA", "SH", "SL"})
 _NOUN_TAGS = frozenset({"NNG", "NNP", "XR"})
 _FAQ_NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "SL", "SH", "NR"})
+_PHRASE_TAGS = frozenset({"NNG", "NNP", "XR", "SL", "SH", "NR", "SN", "NNBC", "XSN"})
 _REF_UNITS = frozenset({"조", "항", "호", "목", "장", "절", "관", "편"})
 _BARE_REF_UNITS = frozenset({"조", "항", "호"})  # 60조 → 제60조 even without 제
 # Units that Mecab does not always tag NNBC (배 and 시간 come out as NNG, 인 as NNG, 일 as NR).
@@ -142,6 +143,31 @@ class KoreanAnalyzer:
         ms = _analyse(text)
         nouns = frozenset(m[2].lower() if m[3] == "SL" else m[2] for m in ms if m[3] in _FAQ_NOUN_TAGS)
         return self._tokens_of(ms), nouns - self.stopwords
+
+    def noun_phrases(self, text: str) -> list[str]:
+        """The topic words of ``text`` in order, without repeats, as written: runs of adjacent nominal
+        morphemes joined (``근로기준법``, ``3급``, ``출장비``), without particles; stopwords dropped."""
+        text = normalize_spacing_for_refs(normalize(text))
+        out: list[str] = []
+        run: list[Morph] = []
+
+        def flush() -> None:
+            if run and any(m[3] in _FAQ_NOUN_TAGS for m in run):
+                phrase = text[run[0][0] : run[-1][1]]
+                if phrase not in out and phrase not in self.stopwords:
+                    out.append(phrase)
+            run.clear()
+
+        for m in _analyse(text) if text else []:
+            joinable = m[3] in _PHRASE_TAGS and not (m[3] == "XSN" and m[2] in _NO_ATTACH_SUFFIXES)
+            if joinable and (not run or run[-1][1] == m[0]):
+                run.append(m)
+                continue
+            flush()
+            if joinable:
+                run.append(m)
+        flush()
+        return out
 
     def tokens_many(self, texts: Iterable[str]) -> list[list[str]]:
         """:meth:`tokens` for each of ``texts``."""
