@@ -8,13 +8,12 @@ only that final object. Routes: ``faq``, ``rag``, ``extractive``, ``refused``.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
-from difflib import SequenceMatcher
 from typing import Any
 
+from onprem_bot.answer_text import cite_sentences, echoes_question, ends_sentence, is_refusal
 from onprem_bot.citations import (
     attribute,
     chunk_citation,
@@ -173,16 +172,16 @@ class Pipeline:
                 timings["first_token_ms"] = round(1000 * stats.first_piece_s, 2)
             valid = [n for n in cited_numbers(text) if 1 <= n <= len(prompt.sources)]
             attributed = attribute(text, prompt.texts, self.analyzer) if text and not valid else None
-            if attributed is not None and not _is_refusal(text):
+            if attributed is not None and not is_refusal(text):
                 text = attributed
                 timings["attributed"] = 1
-            elif text and not valid and not _is_refusal(text):
+            elif text and not valid and not is_refusal(text):
                 # re-ask once with the best source alone: whatever it answers rests on that source [1]
                 prompt = build_prompt(
                     question, hits[:1], self.llm.n_ctx, answer_tokens, self.llm.count_tokens, self.settings.answer_chars
                 )
                 text = "".join(self._pieces(prompt, answer_tokens))
-                text = text if not text or cited_numbers(text) else _cite_sentences(text, 1)
+                text = text if not text or cited_numbers(text) else cite_sentences(text, 1)
                 timings["reasks"] = 1
         finally:
             timings["generation_ms"] = _ms(t)
@@ -201,7 +200,7 @@ class Pipeline:
         if echoes_question(question, text, self.analyzer.tokens):
             notices.append("모델이 질문을 되풀이해 원문을 인용합니다 (the model echoed the question).")
             return self._extractive(question, hits)
-        if _is_refusal(text) and not cited_numbers(text):
+        if is_refusal(text) and not cited_numbers(text):
             closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
             return Answer(NOT_FOUND, "refused", closest)
         citations = map_citations(text, prompt.sources, prompt.texts, self.analyzer)
@@ -229,7 +228,7 @@ class Pipeline:
                 text += piece
                 if piece:
                     yield piece
-                if len(text) >= self.settings.answer_chars and _ends_sentence(text):
+                if len(text) >= self.settings.answer_chars and ends_sentence(text):
                     break
         finally:
             close = getattr(stream, "close", None)
@@ -288,42 +287,6 @@ def _any_overlap(hits: Sequence[Hit], profile: EmbedderProfile) -> bool:
     """False when no hit shares a single word with the question (BM25 zero) and no dense score
     reaches the embedder's unrelated bar (:meth:`EmbedderProfile.is_overlap`)."""
     return any(h.bm25_score > 0 or profile.is_overlap(h.dense_score) for h in hits)
-
-
-def echoes_question(question: str, text: str, tokens: Callable[[str], Sequence[str]] | None = None) -> bool:
-    """True when every sentence of ``text`` is a question or restates ``question`` (no answer in it).
-
-    Small models often repeat the question instead of answering; such text carries nothing to check.
-    A sentence restates the question when it is a near copy of it or, given a morpheme ``tokens``
-    function, when it has no figure and no content word the question lacks ("출산휴가는 며칠이에요.").
-    """
-    plain = re.sub(r"\[\d+\]", " ", text)
-    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n+", plain) if len(s.strip()) > 1]
-    asked = re.sub(r"\s+", "", question)
-    asked_words = set(tokens(question)) if tokens is not None else set()
-
-    def restates(s: str) -> bool:
-        if s.endswith("?") or SequenceMatcher(None, re.sub(r"\s+", "", s), asked).ratio() >= 0.75:
-            return True
-        if tokens is None or any(ch.isdigit() for ch in s):
-            return False
-        words = set(tokens(s))
-        return bool(words) and words <= asked_words
-
-    return bool(sentences) and all(restates(s) for s in sentences)
-
-
-def _is_refusal(text: str) -> bool:
-    return "찾을 수 없" in text or "나와 있지 않" in text
-
-
-def _ends_sentence(text: str) -> bool:
-    tail = text.rstrip()
-    return tail.endswith(("다.", "요.", "]", "다", ".", "?", "!")) and not tail.endswith(("제", "조"))
-
-
-def _cite_sentences(text: str, n: int) -> str:
-    return text.rstrip() + f" [{n}]"
 
 
 def _done(

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from onprem_bot.answer_text import echoes_question
 from onprem_bot.app import App
 from onprem_bot.checker import Checker
 from onprem_bot.config import AnswerSettings
 from onprem_bot.llm.base import LLMError, repeats_phrases
 from onprem_bot.llm.fake import ScriptedLLM
-from onprem_bot.pipeline import NOT_FOUND, Pipeline, echoes_question
+from onprem_bot.pipeline import NOT_FOUND, Pipeline
 from onprem_bot.prompt import (
     SYSTEM,
     ContextTooSmallError,
