@@ -18,7 +18,7 @@ from onprem_bot.config import Settings
 from onprem_bot.faq.phrasings import PhrasingError, PhrasingStore
 from onprem_bot.storage.db import MIGRATIONS_DIR, Database
 
-HEAD = "0005_faq_phrasings"
+HEAD = "0006_standalone_question"
 
 
 @pytest.fixture

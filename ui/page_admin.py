@@ -14,7 +14,7 @@ from onprem_bot.admin import FAQ_COLUMNS, UploadError, local_time
 from onprem_bot.auth import AuthSession, LoginError
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.faq.phrasings import SOURCE_NAMES
-from onprem_bot.storage.conversations import review_csv, review_rows
+from onprem_bot.storage.review import review_csv, review_rows
 
 SECTIONS = (
     ("FAQ", "faq"),

@@ -7,20 +7,17 @@ are stored.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import func, select
 
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.storage.db import Database
-from onprem_bot.storage.schema import Base
+from onprem_bot.storage.schema import ConversationRow, FeedbackRow, MessageRow
 from onprem_bot.types import Answer, Check, Citation
 
 MAX_COMMENT_CHARS = 2000
@@ -28,49 +25,6 @@ MAX_COMMENT_CHARS = 2000
 
 class ConversationError(OnpremBotError):
     """A conversation or message does not exist, or feedback is invalid."""
-
-
-class ConversationRow(Base):
-    """One conversation of one browser session (migration 0004)."""
-
-    __tablename__ = "conversations"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    session_key: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class MessageRow(Base):
-    """One question and the answer it got."""
-
-    __tablename__ = "messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    question: Mapped[str] = mapped_column(Text)
-    answer: Mapped[str] = mapped_column(Text)
-    route: Mapped[str] = mapped_column(String(16))
-    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    verdict: Mapped[str] = mapped_column(String(16))
-    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    notices: Mapped[list[str]] = mapped_column(JSON, default=list)
-    timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    faq_suggestions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    """The 관련 FAQ offered with the answer (``{"id", "question", "score"}``; migration 0005)."""
-
-
-class FeedbackRow(Base):
-    """An employee's rating (+1/-1) and comment on one answer (the latest one counts)."""
-
-    __tablename__ = "feedback"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
-    rating: Mapped[int] = mapped_column(Integer)
-    comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True)
@@ -84,6 +38,17 @@ class StoredMessage:
     created_at: datetime
     rating: int | None = None
     comment: str = ""
+
+
+class ConversationSummary(NamedTuple):
+    """One entry of a session's conversation list (the chat page's sidebar)."""
+
+    id: str
+    created_at: datetime
+    messages: int
+    title: str
+    """The conversation's first question (masked as stored); empty while it has no message."""
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -104,11 +69,6 @@ class Dashboard:
         return self.faq_hits / self.questions if self.questions else 0.0
 
 
-REVIEW_COLUMNS = ("시각", "질문", "답변", "경로", "검증", "평가", "의견", "출처")
-ROUTE_NAMES = {"faq": "FAQ", "rag": "문서 기반", "extractive": "원문 인용", "refused": "답변 불가"}
-VERDICT_NAMES = {"pass": "통과", "corrected": "수정됨", "flagged": "확인 필요"}
-
-
 class ConversationStore:
     """Stores conversations, messages and feedback in one :class:`Database`."""
 
@@ -124,18 +84,28 @@ class ConversationStore:
             s.add(ConversationRow(id=conv_id, session_key=session_key[:64], created_at=now, updated_at=now))
         return conv_id
 
-    def conversations(self, session_key: str) -> list[tuple[str, datetime, int]]:
-        """``(id, created_at, message count)`` of a session's conversations, newest first."""
-        count = func.count(MessageRow.id)
+    def conversations(self, session_key: str, limit: int = 100) -> list[ConversationSummary]:
+        """A session's conversations with their message count and first question, latest activity first."""
+        firsts = (
+            select(
+                MessageRow.conversation_id.label("conv"),
+                func.min(MessageRow.id).label("first_id"),
+                func.count(MessageRow.id).label("n"),
+            )
+            .group_by(MessageRow.conversation_id)
+            .subquery()
+        )
+        conv = ConversationRow
         stmt = (
-            select(ConversationRow.id, ConversationRow.created_at, count)
-            .outerjoin(MessageRow, MessageRow.conversation_id == ConversationRow.id)
-            .where(ConversationRow.session_key == session_key[:64])
-            .group_by(ConversationRow.id, ConversationRow.created_at)
-            .order_by(ConversationRow.created_at.desc())
+            select(conv.id, conv.created_at, func.coalesce(firsts.c.n, 0), MessageRow.question, conv.updated_at)
+            .outerjoin(firsts, firsts.c.conv == conv.id)
+            .outerjoin(MessageRow, MessageRow.id == firsts.c.first_id)
+            .where(conv.session_key == session_key[:64])
+            .order_by(conv.updated_at.desc(), conv.created_at.desc(), conv.id)
+            .limit(limit)
         )
         with self.db.session() as s:
-            return [(i, c, int(n)) for i, c, n in s.execute(stmt)]
+            return [ConversationSummary(i, c, int(n), q or "", u) for i, c, n, q, u in s.execute(stmt)]
 
     def record(self, conversation_id: str, question: str, answer: Answer) -> StoredMessage:
         """Store one answered question (masked); the stored message."""
@@ -157,6 +127,9 @@ class ConversationStore:
                 timings=dict(answer.timings or {}),
                 created_at=now,
                 faq_suggestions=[_jsonable(x.as_json()) for x in answer.faq_suggestions],
+                standalone_question=None
+                if answer.standalone_question is None
+                else self.mask(answer.standalone_question),
             )
             s.add(row)
             s.flush()
@@ -222,7 +195,7 @@ class ConversationStore:
         with self.db.session() as s:
             for created, route, verdict, rating in s.execute(stmt):
                 total += 1
-                day = _aware(created).date()
+                day = local_time(created).date()
                 per_day[day] = per_day.get(day, 0) + 1
                 faq += route == "faq"
                 flagged += verdict == "flagged"
@@ -230,35 +203,6 @@ class ConversationStore:
                 negative += rating == -1
                 positive += rating == 1
         return Dashboard(total, tuple(sorted(per_day.items())), faq, flagged, refused, negative, positive)
-
-
-def review_rows(messages: list[StoredMessage]) -> list[dict[str, Any]]:
-    """The review table's rows (Korean column names)."""
-    return [
-        {
-            "시각": _aware(m.created_at).strftime("%Y-%m-%d %H:%M"),
-            "질문": m.question,
-            "답변": m.answer.answer,
-            "경로": ROUTE_NAMES.get(m.answer.route, m.answer.route),
-            "검증": VERDICT_NAMES.get(m.answer.check.verdict, m.answer.check.verdict),
-            "평가": {1: "👍", -1: "👎"}.get(m.rating or 0, ""),
-            "의견": m.comment,
-            "출처": "; ".join(f"[{c.n}] {c.doc_title} {c.location}".strip() for c in m.answer.citations),
-        }
-        for m in messages
-    ]
-
-
-def review_csv(messages: list[StoredMessage]) -> bytes:
-    """The review rows as CSV (UTF-8 with BOM for Excel; cells made formula-safe)."""
-    from onprem_bot.faq.io import escape_cell
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(REVIEW_COLUMNS)
-    for row in review_rows(messages):
-        writer.writerow([escape_cell(str(row[c])) for c in REVIEW_COLUMNS])
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 def _in_range(stmt: Any, since: date | None, until: date | None) -> Any:
@@ -290,6 +234,7 @@ def _message(row: MessageRow, fb: FeedbackRow | None) -> StoredMessage:
         dict(row.timings or {}),
         tuple(row.notices or ()),
         suggestions,
+        row.standalone_question,
     )
     return StoredMessage(
         row.id,
@@ -312,7 +257,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _aware(value: datetime) -> datetime:
+def local_time(value: datetime) -> datetime:
     """In the server's local time zone (SQLite returns naive datetimes; they were stored in UTC)."""
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone()
 
