@@ -66,17 +66,35 @@ def answer_badges(answer: Answer) -> str:
 
 
 def finding_line(finding: Mapping[str, Any]) -> str:
-    """One checker finding as plain Korean text."""
+    """One checker finding as plain Korean text (its icon: :func:`finding_icon`)."""
     surface = str(finding.get("surface") or finding.get("value") or "")
     source = f" — {finding['source']}" if finding.get("source") else ""
     supported = finding.get("supported")
     if supported is True:
-        return f"✅ 확인됨: {surface}{source}"
+        return f"확인됨: {surface}{source}"
     if supported is False and finding.get("suggestion") is not None:
-        return f"✏️ 수정됨: {finding.get('old', surface)} → {finding.get('new', finding.get('suggestion'))}{source}"
+        return f"수정됨: {finding.get('old', surface)} → {finding.get('new', finding.get('suggestion'))}{source}"
     if supported is False:
-        return f"⚠️ 출처에서 확인되지 않음: {surface}{source}"
-    return f"❔ 검증 불가 (계산된 값일 수 있음): {surface}{source}"
+        return f"출처에서 확인되지 않음: {surface}{source}"
+    return f"검증 불가 (계산된 값일 수 있음): {surface}{source}"
+
+
+def finding_icon(finding: Mapping[str, Any]) -> str:
+    """The Material icon shown before a finding (Streamlit bundles the font: no emoji font needed)."""
+    supported = finding.get("supported")
+    if supported is True:
+        return icon("check_circle", "green")
+    if supported is False and finding.get("suggestion") is not None:
+        return icon("edit", "orange")
+    if supported is False:
+        return icon("warning", "red")
+    return icon("help", "gray")
+
+
+def icon(name: str, color: str | None = None) -> str:
+    """``:material/name:`` Markdown (optionally coloured), for fixed icon names only."""
+    shown = f":material/{name}:"
+    return f":{color}[{shown}]" if color else shown
 
 
 def problem_findings(findings: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -104,6 +122,25 @@ def suggestion_label(suggestion: Any) -> str:
 def offered_suggestions(answer: Answer) -> tuple[Any, ...]:
     """The 관련 FAQ to show under ``answer`` (none under an FAQ answer)."""
     return () if answer.route == "faq" else tuple(answer.faq_suggestions)
+
+
+SEARCHED_PREFIX = "검색한 질문: "
+CONVERSATION_TITLE_CHARS = 30
+
+
+def searched_caption(answer: Answer) -> str | None:
+    """``검색한 질문: …`` (escaped Markdown) under an answer to a rewritten follow-up, else None."""
+    searched = (answer.standalone_question or "").strip()
+    return SEARCHED_PREFIX + escape_markdown(searched) if searched else None
+
+
+def conversation_label(title: str, messages: int, limit: int = CONVERSATION_TITLE_CHARS) -> str:
+    """A conversation in the sidebar list: its first question on one line, cut to ``limit``
+    characters, and its message count (plain text; escape before rendering)."""
+    line = _SPACE.sub(" ", title or "").strip() or "(질문 없음)"
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return f"{line} · {messages}"
 
 
 def highlight_segments(text: str, sentence: str) -> list[tuple[str, bool]]:

@@ -157,3 +157,48 @@ def test_ask_in_a_real_browser_and_read_the_answer_and_a_citation(server: tuple[
         assert network and not outside, outside
     finally:
         driver.quit()
+
+
+def test_a_follow_up_in_a_real_browser_shows_what_was_searched_with_material_icons(server: tuple[int, Path]) -> None:
+    """Two turns: the follow-up's caption, the conversation in the sidebar list, and the icons drawn
+    with Streamlit's bundled Material Symbols font (its woff2 served by the app, not fetched)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port, tmp = server
+    driver = make_driver(tmp / "chromium-profile-followup")
+    try:
+        driver.get(f"http://127.0.0.1:{port}/")
+        wait = WebDriverWait(driver, 90)
+        messages = (By.CSS_SELECTOR, "[data-testid='stChatMessage']")
+        for question, count in (("연차 유급휴가는 며칠이에요?", 2), ("1년 미만이면요?", 4)):
+            box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInput'] textarea")))
+            box.send_keys(question)
+            box.send_keys(Keys.ENTER)
+            wait.until(
+                lambda d, n=count: (
+                    len(d.find_elements(*messages)) >= n and "도움됨" in d.find_elements(*messages)[-1].text
+                )
+            )
+        answers = driver.find_elements(*messages)
+        assert "검색한 질문:" not in answers[1].text
+        assert "검색한 질문: 연차" in answers[3].text and "1년 미만" in answers[3].text
+        sidebar = driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+        assert "연차 유급휴가는 며칠이에요? · 2" in sidebar
+        icons = {e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stIconMaterial']")}
+        assert {"add", "chat", "thumb_up", "thumb_down"} <= icons
+        wait.until(lambda d: d.execute_script("return document.fonts.check('24px \"Material Symbols Rounded\"')"))
+        driver.save_screenshot(str(tmp / "followup.png"))
+        urls = [
+            json.loads(e["message"])["message"]["params"]["request"]["url"]
+            for e in driver.get_log("performance")
+            if json.loads(e["message"])["message"].get("method") == "Network.requestWillBeSent"
+        ]
+        network = [u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:"))]
+        own = (f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/")
+        assert any("MaterialSymbols" in u for u in network)
+        assert not [u for u in network if not u.startswith(own)]
+    finally:
+        driver.quit()

@@ -27,6 +27,7 @@ def test_start_page_shows_the_stored_documents(tmp_path: Path) -> None:
     at = AppTest.from_file(str(REPO / "ui" / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value == "onprem-bot · 사내 문서 챗봇"
+    assert not at.markdown  # nothing stray on the page (a bare string in ui/app.py would be drawn)
     assert [m.value for m in at.metric] == ["1", "6"]
     assert at.dataframe[0].value["제목"].tolist() == ["시험근로법"]
 

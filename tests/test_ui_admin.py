@@ -31,7 +31,7 @@ def click(at: AppTest, label: str) -> AppTest:
 
 def test_without_accounts_the_page_says_how_to_create_one() -> None:
     at = fresh_app_test().run()
-    at.sidebar.radio(key="nav").set_value("🛠️ 관리").run()
+    at.sidebar.radio(key="nav").set_value("관리").run()
     assert not at.exception
     assert any("admin create-user" in plain(i.value) for i in at.info)
 

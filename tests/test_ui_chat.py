@@ -109,3 +109,72 @@ def test_a_refusal_labels_its_documents_as_the_closest_not_as_sources(corpus: Pa
     values = markdown_values(at)
     assert any("답변 불가" in v for v in values)
     assert any("가장 가까운 문서" in c.value for c in at.caption)
+
+
+def conversation_buttons(at: AppTest) -> list:
+    return [b for b in at.sidebar.button if str(b.key).startswith("conv_")]
+
+
+def test_a_follow_up_is_answered_in_context_and_says_what_was_searched(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    ask(at, "연차 유급휴가는 며칠이에요?")
+    assert not at.exception
+    assert not any(c.value.startswith("검색한 질문:") for c in at.caption)  # asked as is
+    ask(at, "1년 미만이면요?")
+    assert not at.exception
+    searched = [plain(c.value) for c in at.caption if c.value.startswith("검색한 질문:")]
+    assert len(searched) == 1 and "연차" in searched[0] and "1년 미만" in searched[0]
+    first, second = services().conversations.messages(services().conversations.review()[0].conversation_id)
+    assert first.answer.standalone_question is None
+    assert second.answer.standalone_question is not None and plain(searched[0]).endswith(
+        second.answer.standalone_question
+    )
+    assert any("제60조" in e.label for e in at.expander)  # the follow-up still cites the annual-leave article
+    at.run()  # redrawn from the database: the caption is still there
+    assert sum(c.value.startswith("검색한 질문:") for c in at.caption) == 1
+
+
+def test_the_sidebar_lists_conversations_to_reopen_and_new_conversation_starts_clean(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    assert conversation_buttons(at) == []  # nothing asked yet: nothing listed, nothing stored
+    assert services().conversations.conversations(at.session_state["session_key"]) == []
+    ask(at, "연차 유급휴가는 며칠이에요?")
+    ask(at, "1년 미만이면요?")
+    [listed] = conversation_buttons(at)
+    assert plain(listed.label) == "연차 유급휴가는 며칠이에요? · 2" and listed.proto.type == "secondary"
+    at.sidebar.button(key="new_conversation").click().run()
+    assert len(at.chat_message) == 0
+    ask(at, QUESTION)  # a new conversation: no history, so nothing is rewritten
+    assert not any(c.value.startswith("검색한 질문:") for c in at.caption)
+    assert len(at.chat_message) == 2
+    newer, older = conversation_buttons(at)
+    assert plain(newer.label).startswith("근로자의 정의는") and plain(older.label).endswith("· 2")
+    assert (newer.proto.type, older.proto.type) == ("secondary", "tertiary")  # the open one stands out
+    older.click().run()
+    assert not at.exception
+    assert len(at.chat_message) == 4
+    texts = [plain(m.value) for m in at.markdown]
+    assert "연차 유급휴가는 며칠이에요?" in texts and "1년 미만이면요?" in texts and QUESTION not in texts
+    assert sum(c.value.startswith("검색한 질문:") for c in at.caption) == 1
+    # asking in the reopened conversation continues it
+    ask(at, "그럼 2년이면요?")
+    assert len(at.chat_message) == 6
+    assert [plain(b.label)[-3:] for b in conversation_buttons(at)] == ["· 3", "· 1"]
+
+
+def test_icons_are_material_symbols_not_emoji(corpus: Path) -> None:
+    import re
+
+    emoji = re.compile("[\u2600-\u27bf\ufe0f\U0001f000-\U0001ffff]")
+    at = fresh_app_test().run()
+    ask(at, QUESTION)
+    assert at.sidebar.button(key="new_conversation").proto.icon == ":material/add:"
+    [stored] = services().conversations.review()
+    assert at.button(key=f"fb_{stored.id}_up").proto.icon == ":material/thumb_up:"
+    assert at.button(key=f"fb_{stored.id}_down").proto.icon == ":material/thumb_down:"
+    labels = [b.label for b in at.button] + list(at.sidebar.radio(key="nav").options)
+    texts = labels + [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not [t for t in texts if emoji.search(t)]
+    ui = Path(__file__).resolve().parents[1] / "ui"
+    for source in ui.glob("*.py"):
+        assert not emoji.search(source.read_text(encoding="utf-8")), source.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from onprem_bot.presentation import (
     answer_badges,
     citation_title,
@@ -40,7 +42,7 @@ def test_badges_and_labels() -> None:
     assert answer_badges(Answer("…", "faq")) == ":blue-badge[FAQ]"
     assert finding_line(
         {"supported": False, "surface": "20일", "suggestion": "15일", "old": "20일", "new": "15일"}
-    ) == ("✏️ 수정됨: 20일 → 15일")
+    ) == ("수정됨: 20일 → 15일")
     assert "확인되지 않음" in finding_line({"supported": False, "surface": "20일", "suggestion": None})
 
 
@@ -50,3 +52,35 @@ def test_a_verbatim_quote_gets_no_verdict_badge_but_a_checked_answer_does() -> N
 
     assert verdict_badge(Answer('근로기준법 제53조: "1주 간에 12시간" [1]', "extractive")) is None
     assert verdict_badge(Answer("12시간입니다 [1]", "rag")) is not None
+
+
+def test_findings_get_material_icons_not_emoji() -> None:
+    from onprem_bot.presentation import finding_icon
+
+    assert finding_icon({"supported": True}) == ":green[:material/check_circle:]"
+    assert finding_icon({"supported": False, "suggestion": "15일"}) == ":orange[:material/edit:]"
+    assert finding_icon({"supported": False}) == ":red[:material/warning:]"
+    assert finding_icon({}) == ":gray[:material/help:]"
+    emoji = re.compile("[\u2600-\u27bf\ufe0f\U0001f000-\U0001ffff]")
+    for finding in ({"supported": True, "surface": "15일"}, {"supported": None, "surface": "3%"}):
+        assert not emoji.search(finding_line(finding))
+
+
+def test_searched_question_caption_is_escaped_and_only_for_rewritten_follow_ups() -> None:
+    from onprem_bot.presentation import searched_caption
+
+    assert searched_caption(Answer("…", "rag")) is None
+    assert searched_caption(Answer("…", "rag", standalone_question="  ")) is None
+    caption = searched_caption(Answer("…", "rag", standalone_question="차량 지원 시 <b>시내</b> 출장비 [링크](x)"))
+    assert caption is not None and caption.startswith("검색한 질문: ")
+    assert "<b>" not in caption and "](" not in caption
+    assert plain(caption) == "검색한 질문: 차량 지원 시 <b>시내</b> 출장비 [링크](x)"
+
+
+def test_conversation_label_is_one_short_line_with_the_message_count() -> None:
+    from onprem_bot.presentation import conversation_label
+
+    assert conversation_label("연차는 며칠인가요?", 2) == "연차는 며칠인가요? · 2"
+    long = conversation_label("시내 출장비는\n하루에 얼마예요? 차량을 지원받으면 달라지나요? 숙박은요?", 3)
+    assert "\n" not in long and long.endswith("… · 3") and len(long.split(" · ")[0]) == 30
+    assert conversation_label("", 0) == "(질문 없음) · 0"

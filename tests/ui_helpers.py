@@ -29,7 +29,7 @@ def services() -> App:
 
 def log_in(at: AppTest, name: str, password: str) -> AppTest:
     """Open 관리 and submit the log-in form."""
-    at.sidebar.radio(key="nav").set_value("🛠️ 관리").run()
+    at.sidebar.radio(key="nav").set_value("관리").run()
     at.text_input(key="login_name").input(name)
     at.text_input(key="login_password").input(password)
     return _submit(at)

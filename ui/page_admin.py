@@ -281,7 +281,7 @@ def review_page(app: Any, session: AuthSession) -> None:
     st.subheader("질문 검토")
     since, until = _date_range("review_range")
     messages = app.conversations.review(since, until)
-    st.caption(f"{len(messages)}건 · 부정 평가(👎)가 먼저 나옵니다")
+    st.caption(f"{len(messages)}건 · 부정 평가(:material/thumb_down: 아쉬움)가 먼저 나옵니다")
     st.dataframe(review_rows(messages), hide_index=True, width="stretch")
     st.download_button("CSV로 내보내기", review_csv(messages), "review.csv", "text/csv", key="review_export")
     link_section(app, session, messages)

@@ -12,10 +12,14 @@ from onprem_bot.presentation import (
     SUGGESTIONS_TITLE,
     answer_badges,
     citation_title,
+    conversation_label,
+    finding_icon,
     finding_line,
     highlighted_markdown,
+    icon,
     offered_suggestions,
     problem_findings,
+    searched_caption,
     suggestion_label,
 )
 from onprem_bot.storage.conversations import StoredMessage
@@ -28,12 +32,23 @@ EMPTY = (
 
 
 def new_conversation() -> None:
-    """The 새 대화 button: the next question starts a fresh conversation."""
+    """The 새 대화 button: the next question starts a fresh conversation (no history)."""
     st.session_state.pop("conversation_id", None)
 
 
+def open_conversation(conv: str) -> None:
+    """A click on an earlier conversation in the sidebar: it becomes the current one."""
+    st.session_state["conversation_id"] = conv
+
+
+def current_conversation() -> str | None:
+    """This browser session's current conversation, or None before its first question."""
+    conv = st.session_state.get("conversation_id")
+    return None if conv is None else str(conv)
+
+
 def conversation_id(app: Any) -> str:
-    """This browser session's current conversation (created on first use, stored in the database)."""
+    """The current conversation, created (in the database) on the first question."""
     if "conversation_id" not in st.session_state:
         st.session_state["conversation_id"] = app.chat.start(session_key())
     return str(st.session_state["conversation_id"])
@@ -44,7 +59,8 @@ def render(app: Any) -> None:
     st.title(TITLE)
     docs, chunks = app.documents.counts()
     with st.sidebar:
-        st.button("🆕 새 대화", key="new_conversation", on_click=new_conversation, width="stretch")
+        st.button("새 대화", key="new_conversation", icon=":material/add:", on_click=new_conversation, width="stretch")
+        listing = st.container()  # filled last, so a conversation started by this run's question is in it
         left, right = st.columns(2)
         left.metric("문서", f"{docs:,}")
         right.metric("청크", f"{chunks:,}")
@@ -58,15 +74,37 @@ def render(app: Any) -> None:
     if not docs:
         st.info(EMPTY)
     show_flashes()
-    conv = conversation_id(app)
-    for message in app.chat.history(conv):
+    conv = current_conversation()
+    for message in app.chat.history(conv) if conv else ():
         with st.chat_message("user"):
             st.markdown(md(message.question))
         with st.chat_message("assistant"):
             render_answer(app, message)
     question = st.chat_input("질문을 입력하세요 (예: 연차휴가는 며칠인가요?)", key="question")
     if question:
-        ask(app, conv, question)
+        ask(app, conversation_id(app), question)
+    with listing:
+        render_conversations(app)
+
+
+def render_conversations(app: Any) -> None:
+    """This session's conversations that have a question, latest first: a click reopens one."""
+    current = current_conversation()
+    listed = [c for c in app.conversations.conversations(session_key()) if c.messages]
+    if not listed:
+        return
+    st.caption("대화 목록")
+    for c in listed:
+        st.button(
+            md(conversation_label(c.title, c.messages)),
+            key=f"conv_{c.id}",
+            icon=":material/chat:",
+            help=f"{md(c.title)}  \n질문 {c.messages}개",
+            on_click=open_conversation,
+            args=(c.id,),
+            type="secondary" if c.id == current else "tertiary",
+            width="stretch",
+        )
 
 
 def ask(app: Any, conv: str, question: str) -> None:
@@ -98,6 +136,9 @@ def render_answer(app: Any, message: StoredMessage) -> None:
     """The answer text, its badges, the checker's findings, the citations and the feedback controls."""
     answer = message.answer
     st.markdown(md(answer.answer))
+    searched = searched_caption(answer)
+    if searched:
+        st.caption(searched, help="이전 대화를 이어 이해한 질문입니다. 이 질문으로 문서를 검색했습니다.")
     for notice in answer.notices:
         st.caption(md(notice))
     st.markdown(answer_badges(answer))
@@ -107,7 +148,7 @@ def render_answer(app: Any, message: StoredMessage) -> None:
         label = f"검증 결과: 수치 {len(findings)}개 중 {len(problems)}개 확인 필요" if problems else "검증 결과"
         with st.expander(label, expanded=bool(problems)):
             for f in findings:
-                st.markdown(md(finding_line(f)))
+                st.markdown(f"{finding_icon(f)} {md(finding_line(f))}")
     if answer.route == "refused" and answer.citations:
         st.caption(
             "가장 가까운 문서 (답을 담고 있지 않을 수 있습니다) — the closest documents, not sources of an answer"
@@ -130,8 +171,13 @@ def render_suggestions(app: Any, message: StoredMessage) -> None:
     chosen = picked.get(message.id)
     st.markdown(f"**{md(SUGGESTIONS_TITLE)}**")
     for s in suggestions:
-        label = suggestion_label(s) + (" ✓" if chosen is not None and str(chosen) == str(s.id) else "")
-        if st.button(md(label), key=f"faq_suggest_{message.id}_{s.id}", disabled=chosen is not None):
+        picked_this = chosen is not None and str(chosen) == str(s.id)
+        if st.button(
+            md(suggestion_label(s)),
+            key=f"faq_suggest_{message.id}_{s.id}",
+            icon=":material/check:" if picked_this else None,
+            disabled=chosen is not None,
+        ):
             try:
                 app.chat.choose_suggestion(message.conversation_id, message.id, s.id)
             except OnpremBotError as exc:
@@ -142,18 +188,18 @@ def render_suggestions(app: Any, message: StoredMessage) -> None:
 
 
 def render_feedback(app: Any, message: StoredMessage) -> None:
-    """👍/👎 with an optional comment, stored with the logged answer."""
+    """도움됨/아쉬움 (thumbs up/down) with an optional comment, stored with the logged answer."""
     key = f"fb_{message.id}"
     if message.rating is not None:
-        st.caption("평가해 주셔서 감사합니다 " + ("👍" if message.rating > 0 else "👎"))
+        st.caption("평가해 주셔서 감사합니다 " + icon("thumb_up" if message.rating > 0 else "thumb_down"))
     comment = st.text_input(
         "의견 (선택)", key=f"{key}_comment", placeholder="틀린 점이나 부족한 점을 적어 주세요", max_chars=2000
     )
     up_col, down_col, _ = st.columns([1, 1, 4])
     rating = None
-    if up_col.button("👍 도움됨", key=f"{key}_up", help="도움이 되었어요"):
+    if up_col.button("도움됨", key=f"{key}_up", icon=":material/thumb_up:", help="도움이 되었어요"):
         rating = 1
-    if down_col.button("👎 아쉬움", key=f"{key}_down", help="도움이 안 되었어요"):
+    if down_col.button("아쉬움", key=f"{key}_down", icon=":material/thumb_down:", help="도움이 안 되었어요"):
         rating = -1
     if rating is not None:
         app.chat.feedback(message.id, rating, comment)
