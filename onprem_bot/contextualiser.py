@@ -24,6 +24,12 @@ MAX_TURNS = 3
 """Only the last this many turns are read (a 200-turn history costs the same as a 3-turn one)."""
 MAX_CARRIED = 6
 """At most this many topic words are carried over from the previous turn."""
+SHORT_CHARS = 15
+"""A question of at most this many characters (no spaces) needs a topic noun of its own to stand alone.
+Development data: 19 of the 20 follow-ups of conversations_dev are ≤ 15; the standalone turns are 15–36."""
+POINTING_CHARS = 20
+"""A question of at most this many characters that says 그거/그 경우… points back at the previous turn; a
+longer one points at its own content ("…조항이 있는데 그거 유효함?", statutes_dev)."""
 SPECIFIC_SHARE = 0.2
 """A noun found in fewer than this share of the indexed chunks is a topic of its own ("연차휴가");
 one found in more ("직원", "경우") or in none ("아빠") is not. Measured on conversations_dev: see
@@ -34,8 +40,9 @@ _DEICTIC = re.compile(
     r"(?:^|[\s,])(?:그건|그거|그게|그걸|그것|그거는|그때|거기|거긴|그\s*경우|이\s*경우|그\s*사람|그\s*분|그\s*기간|"
     r"그\s*금액|그\s*돈|그\s*날|그쪽|그렇게|그러면|그렇다면)"
 )
-# …는요? / …면요? / …도요?: a topic with no predicate of its own ("광역시는요?", "3급이면요?").
-_BARE_TOPIC = re.compile(r"(?:은|는|이면|면|라면|이라면|로는|으로는|에서는|에선|도|만|이랑|랑|하고)\s*요?\s*[?？.!]*$")
+# …면? / …면요?: a condition with no question of its own ("3급이면요?", "친척 집에서 자면?").
+_CONDITION_END = re.compile(r"면\s*요?\s*[?？.!]*$")
+_CLOSING_TAGS = frozenset({"SF", "SE", "SS", "SP", "SW"})
 _LEAD = re.compile(r"^(?:그럼|그러면|그렇다면|그리고|아|그래서|근데|그런데|또|혹시)(?:\s*[,.]\s*|\s+|$)")
 
 
@@ -127,23 +134,48 @@ class RuleContextualiser(Contextualiser):
         nouns: Callable[[str], list[str]],
         share: Callable[[Sequence[str]], list[float]] | None = None,
         titles: Callable[[], Sequence[str]] | None = None,
+        morphemes: Callable[[str], list[tuple[str, str]]] | None = None,
     ) -> None:
         self.nouns = nouns
         self.share = share
         self.titles = titles
+        self.morphemes = morphemes
 
     def is_elliptical(self, question: str) -> bool:
-        """True when ``question`` cannot be understood alone (see the module docstring)."""
+        """True when ``question`` cannot be understood alone:
+
+        - it ends on a bare topic or condition, with no question of its own ("광역시는요?", "3급이면요?",
+          "근로기준법에서는요?": a particle or a -면 ending last);
+        - it is short and points back ("그거 언제까지 써야 돼요?", "그 경우 예외는 없어요?");
+        - it is short and has no noun that few indexed chunks hold ("아빠도 돼요?", "그럼?").
+        A long question that says "그거" about its own content stands alone. Lengths are Hangul
+        characters without spaces, from the development sets (:data:`SHORT_CHARS`, :data:`POINTING_CHARS`).
+        """
         body = _LEAD.sub("", question.strip())
-        if _DEICTIC.search(question) or _BARE_TOPIC.search(body):
+        length = len("".join(question.split()))
+        if self.ends_open(body):
+            return True
+        if _DEICTIC.search(question) and length <= POINTING_CHARS:
             return True
         own = self.nouns(body)
+        if length > SHORT_CHARS:
+            return False
         if not own:
             return True
         if self.share is None:
             return False
-        shares = self.share(own)
-        return not any(0 < s < SPECIFIC_SHARE for s in shares)
+        return not any(0 < s < SPECIFIC_SHARE for s in self.share(own))
+
+    def ends_open(self, text: str) -> bool:
+        """Whether ``text`` ends on a particle ("…는요?", "…에서는?") or a -면 condition."""
+        if _CONDITION_END.search(text):
+            return True
+        if self.morphemes is None:
+            return False
+        tail = [m for m in self.morphemes(text) if m[1] not in _CLOSING_TAGS]
+        if tail and tail[-1] == ("요", "JX"):
+            tail.pop()
+        return bool(tail) and tail[-1][1].startswith("J")
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> Standalone:
         """Carry the previous turn's topic into ``question`` when it is elliptical."""
@@ -174,21 +206,28 @@ class RuleContextualiser(Contextualiser):
 
 
 def chunk_shares(
-    analyzer: Any, document_frequency: Callable[[Sequence[str]], Any]
+    analyzer: Any, document_frequency: Callable[[Sequence[str]], Any], synonyms: Any = None
 ) -> Callable[[Sequence[str]], list[float]]:
     """``share(phrases)`` for :class:`RuleContextualiser`: per phrase, the share of indexed chunks holding
-    its rarest token (0 when a token is unknown); ``document_frequency`` is the retriever's."""
+    its rarest token (0 when a token is unknown); a colloquial word the documents lack counts through
+    its legal synonyms (알바 → 단시간근로자). ``document_frequency`` and ``synonyms`` are the retriever's."""
+
+    def rarest_share(tokens: Sequence[str]) -> float:
+        if not tokens:
+            return 0.0
+        df, n = document_frequency(tokens)
+        rarest = min(int(x) for x in df)
+        return rarest / n if n and rarest else 0.0
 
     def share(phrases: Sequence[str]) -> list[float]:
         out: list[float] = []
         for phrase in phrases:
             tokens = analyzer.tokens(phrase)
-            if not tokens:
-                out.append(0.0)
-                continue
-            df, n = document_frequency(tokens)
-            rarest = min(int(x) for x in df)
-            out.append(rarest / n if n and rarest else 0.0)
+            found = rarest_share(tokens)
+            if not found and tokens and synonyms is not None:
+                extra = [t for t in synonyms.expand(list(tokens), analyzer)[len(tokens) :] if t not in tokens]
+                found = max((rarest_share([t]) for t in extra), default=0.0)
+            out.append(found)
         return out
 
     return share
@@ -199,7 +238,10 @@ def make_contextualiser(mode: str, analyzer: Any, retriever: Any, llm: Any = Non
     if mode == "off":
         return None
     rules = RuleContextualiser(
-        analyzer.noun_phrases, chunk_shares(analyzer, retriever.document_frequency), retriever.titles
+        analyzer.noun_phrases,
+        chunk_shares(analyzer, retriever.document_frequency, getattr(retriever, "synonyms", None)),
+        retriever.titles,
+        analyzer.morphemes,
     )
     if mode == "rules" or llm is None:
         return rules

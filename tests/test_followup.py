@@ -29,7 +29,7 @@ def shares(words: Sequence[str]) -> list[float]:
     return [SHARES.get(w, 0.0) for w in words]
 
 
-RULES = RuleContextualiser(ANALYZER.noun_phrases, shares, lambda: TITLES)
+RULES = RuleContextualiser(ANALYZER.noun_phrases, shares, lambda: TITLES, ANALYZER.morphemes)
 
 
 def cited(title: str, article: str) -> tuple[Citation, ...]:
@@ -51,6 +51,10 @@ TRAVEL = Turn("시내 출장비는 하루에 얼마예요?", "2만원입니다 [
         ("그럼 연차휴가는 며칠이에요?", False),  # looks like one, has its own topic
         ("육아휴직은 최대 얼마나 쓸 수 있어요?", False),
         ("통지하면 언제 효력 생겨요?", False),
+        ("친척 집에서 자면?", True),  # a condition with no question of its own
+        ("상가건물 임대차보호법 제11조 임대료 인상 한도", False),  # '한도' is not the particle 도
+        ("중간에 그만두면 위약금 물어내라는 조항이 있는데 그거 유효함?", False),  # 그거 = its own clause
+        ("사고 내고 그냥 가면 안 되는 거죠? 뭐부터 해야 해요", False),  # long: a question of its own
     ],
 )
 def test_elliptical_questions_are_told_from_standalone_ones(question: str, elliptical: bool) -> None:
@@ -157,3 +161,20 @@ def test_a_bad_history_file_is_one_line_naming_it(tmp_path: Path, content: str, 
     history.write_text(content, encoding="utf-8")
     code, out = run(tmp_path / "home", "ask", "그럼?", "--history", str(history))
     assert code != 0 and message in out and "h.json" in out and "Traceback" not in out
+
+
+def test_conversation_eval_groups_and_reads(tmp_path: Path) -> None:
+    from onprem_bot.errors import OnpremBotError
+    from onprem_bot.eval.conversations import groups, percentile, read_conversations
+
+    rows = [
+        {"followup": True, "lookalike": False, "standalone_question": "x", "cited": True, "cited_alone": False},
+        {"followup": False, "lookalike": True, "standalone_question": None, "cited": True, "cited_alone": True},
+    ]
+    found = groups(rows)
+    assert found["followup"] == {"n": 1, "cited": 1.0, "cited_alone": 0.0, "rewritten": 1.0}
+    assert found["lookalike"]["rewritten"] == 0.0 and percentile([1, 2, 3, 4], 0.5) == 2
+    bad = tmp_path / "c.jsonl"
+    bad.write_text('{"id": "x", "turns": []}\n', encoding="utf-8")
+    with pytest.raises(OnpremBotError, match="turns"):
+        read_conversations(bad)

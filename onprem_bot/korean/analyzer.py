@@ -144,6 +144,11 @@ class KoreanAnalyzer:
         nouns = frozenset(m[2].lower() if m[3] == "SL" else m[2] for m in ms if m[3] in _FAQ_NOUN_TAGS)
         return self._tokens_of(ms), nouns - self.stopwords
 
+    def morphemes(self, text: str) -> list[tuple[str, str]]:
+        """``(surface, tag)`` of each Mecab morpheme of ``text`` (Sejong tags: NNG, JX, EC, SF …)."""
+        text = normalize_spacing_for_refs(normalize(text))
+        return [(m[2], m[3]) for m in _analyse(text)] if text else []
+
     def noun_phrases(self, text: str) -> list[str]:
         """The topic words of ``text`` in order, without repeats, as written: runs of adjacent nominal
         morphemes joined (``근로기준법``, ``3급``, ``출장비``), without particles; stopwords dropped."""
