@@ -178,3 +178,19 @@ def test_icons_are_material_symbols_not_emoji(corpus: Path) -> None:
     ui = Path(__file__).resolve().parents[1] / "ui"
     for source in ui.glob("*.py"):
         assert not emoji.search(source.read_text(encoding="utf-8")), source.name
+
+
+def test_an_empty_follow_up_gets_a_clear_answer_not_a_traceback(corpus: Path) -> None:
+    at = fresh_app_test().run()
+    ask(at, "그럼?")  # nothing to follow up on: one clear line, nothing logged
+    assert not at.exception
+    assert [plain(e.value) for e in at.error] == ["검색할 단어가 없습니다 (no searchable words in the question)"]
+    ask(at, "연차 유급휴가는 며칠이에요?")
+    ask(at, "그럼?")  # now it carries the previous topic
+    assert not at.exception and not at.error
+    assert len(at.chat_message) == 4
+    [searched] = [plain(c.value) for c in at.caption if c.value.startswith("검색한 질문:")]
+    assert "연차" in searched  # the wording is the contextualiser's
+    ask(at, "<img src=x onerror=alert(1)> 그럼 **그건요**?")  # shown and searched as text
+    assert not at.exception
+    assert all("<img" not in c.value and "**" not in c.value for c in at.caption)
