@@ -1,7 +1,7 @@
 """The model-based follow-up rewrite (issue 17): the configured chat model makes a follow-up standalone.
 
 A question the fallback (the rules) finds standalone comes back unchanged, the model never called.
-Otherwise a short Korean prompt shows the last turns' questions and a short excerpt of the last answer,
+Otherwise a short Korean prompt shows the last turns' questions only (the answers never reach the model),
 fenced in 「」 as data, never instructions; the reply's first line, cleaned, must pass :func:`rejection`
 (the follow-up's nouns kept, only the history's nouns added), so injected text cannot reach retrieval.
 A rejected rewrite, a model error or a slow model gives the fallback's rewrite (``how`` says which).
@@ -24,8 +24,6 @@ from onprem_bot.types import Turn
 
 log = logging.getLogger(__name__)
 
-EXCERPT_CHARS = 60
-"""At most this many characters of the last answer are shown to the model (markers removed)."""
 LENGTH_FACTOR = 3
 """A rewrite may be at most this many times the follow-up's length plus the previous question's."""
 TIMEOUT_S = 15.0
@@ -54,19 +52,13 @@ def fenced(text: str) -> str:
     return "「" + strip_markers(text.translate(_FENCES)) + "」"
 
 
-def excerpt(answer: str, limit: int = EXCERPT_CHARS) -> str:
-    """The first sentence of ``answer``, markers removed, at most ``limit`` characters (``…`` when cut)."""
-    first = re.split(r"(?<=[.!?。])\s", strip_markers(answer.translate(_FENCES)), maxsplit=1)[0].strip()
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
-
 def build_messages(question: str, history: Sequence[Turn]) -> list[dict[str, str]]:
-    """The rewrite prompt (system + user): the earlier questions and the last answer's excerpt fenced."""
+    """The rewrite prompt (system + user): the earlier questions (as searched) and the follow-up, fenced.
+    The earlier answers are left out: their words could not pass :func:`rejection` anyway, and text from
+    documents (or injected into a stored answer) then never reaches the model."""
     lines = ["<이전 대화>"]
     for turn in history:
         lines.append(f"이전 질문: {fenced(turn.standalone_question or turn.question)}")
-    if history and history[-1].answer.strip():
-        lines.append(f"마지막 답변 일부: {fenced(excerpt(history[-1].answer))}")
     lines += ["</이전 대화>", f"후속 질문: {fenced(question)}", LABEL]
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
 
