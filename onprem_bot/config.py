@@ -196,6 +196,9 @@ class FaqSettings:
 
 LLM_BACKENDS = ("llama-cpp", "remote", "scripted", "none")
 PROMPT_FORMATS = ("auto", "chat", "completion")
+THINKING_MODES = ("auto", "on", "off")
+"""``llm.thinking``: see :mod:`onprem_bot.llm.thinking`."""
+MAX_THINK_TOKENS = 32768
 ANSWER_MODES = ("rag", "extractive")
 ON_FLAGGED = ("extractive", "highlight", "refuse")
 FOLLOWUP_MODES = ("auto", "rules", "model", "off")
@@ -219,10 +222,17 @@ class LlmSettings:
     n_threads: int = 0
     """CPU threads; 0: all cores."""
     max_tokens: int = 256
-    """Hard cap on generated tokens."""
+    """Hard cap on generated tokens (of the answer: a reasoning model's thinking does not count)."""
     temperature: float = 0.0
     timeout_s: float = 120.0
     """``remote``: seconds to wait for one server."""
+    thinking: str = "auto"
+    """Reasoning models (``<think>…</think>``, always removed from the answer): ``auto`` recognises them by
+    chat template or name, ``on`` treats the model as one, ``off`` also switches thinking off where the
+    template can (Qwen3: ``/no_think``). See :mod:`onprem_bot.llm.thinking`."""
+    think_tokens: int = 1024
+    """A reasoning model's thinking budget, on top of ``max_tokens`` (and left free in ``n_ctx``; at most
+    half of ``n_ctx`` is used)."""
 
     def __post_init__(self) -> None:
         if self.backend not in LLM_BACKENDS:
@@ -240,6 +250,15 @@ class LlmSettings:
                 raise ConfigError(f"llm.{name}={getattr(self, name)}: must be >= 16")
         if self.n_threads < 0:
             raise ConfigError(f"llm.n_threads={self.n_threads}: must be >= 0")
+        if self.thinking not in THINKING_MODES:
+            raise ConfigError(
+                f"llm.thinking={self.thinking!r}: 알 수 없는 값입니다 (unknown); 가능한 값: {', '.join(THINKING_MODES)}"
+            )
+        if not 0 <= self.think_tokens <= MAX_THINK_TOKENS:
+            raise ConfigError(
+                f"llm.think_tokens={self.think_tokens}: 0에서 {MAX_THINK_TOKENS} 사이여야 합니다 "
+                f"(must be in 0..{MAX_THINK_TOKENS}; at most half of n_ctx is used)"
+            )
         if not 0 <= self.temperature <= 2:
             raise ConfigError(f"llm.temperature={self.temperature}: must be in 0..2")
 

@@ -160,9 +160,8 @@ class Pipeline:
         assert self.llm is not None
         t = time.perf_counter()
         answer_tokens = min(self.max_tokens, int(self.settings.answer_chars * TOKENS_PER_CHAR) + 32)
-        prompt = build_prompt(
-            question, hits, self.llm.n_ctx, answer_tokens, self.llm.count_tokens, self.settings.answer_chars
-        )
+        room = self.llm.n_ctx - self.llm.thinking_budget()  # a reasoning model's thinking needs room too
+        prompt = build_prompt(question, hits, room, answer_tokens, self.llm.count_tokens, self.settings.answer_chars)
         timings["prompt_ms"] = _ms(t)
         t = time.perf_counter()
         try:
@@ -170,6 +169,8 @@ class Pipeline:
             stats = self.llm.last_stats
             if stats is not None and stats.first_piece_s is not None:
                 timings["first_token_ms"] = round(1000 * stats.first_piece_s, 2)
+            if stats is not None and stats.thinking:  # a reasoning model's thinking, never shown
+                timings.update(thinking_tokens=stats.thinking_tokens, thinking_chars=stats.thinking_chars)
             valid = [n for n in cited_numbers(text) if 1 <= n <= len(prompt.sources)]
             attributed = attribute(text, prompt.texts, self.analyzer) if text and not valid else None
             if attributed is not None and not is_refusal(text):
@@ -178,7 +179,7 @@ class Pipeline:
             elif text and not valid and not is_refusal(text):
                 # re-ask once with the best source alone: whatever it answers rests on that source [1]
                 prompt = build_prompt(
-                    question, hits[:1], self.llm.n_ctx, answer_tokens, self.llm.count_tokens, self.settings.answer_chars
+                    question, hits[:1], room, answer_tokens, self.llm.count_tokens, self.settings.answer_chars
                 )
                 text = "".join(self._pieces(prompt, answer_tokens))
                 text = text if not text or cited_numbers(text) else cite_sentences(text, 1)

@@ -65,7 +65,12 @@ def make_llm(settings: LlmSettings, root: Path) -> LLM | None:
     if settings.backend == "scripted":
         from onprem_bot.llm.fake import ScriptedLLM
 
-        return ScriptedLLM(n_ctx=settings.n_ctx, supports_chat=settings.prompt_format == "chat")
+        return ScriptedLLM(
+            n_ctx=settings.n_ctx,
+            supports_chat=settings.prompt_format == "chat",
+            thinking=settings.thinking,
+            think_tokens=settings.think_tokens,
+        )
     if settings.backend == "remote":
         from onprem_bot.llm.remote import RemoteLLM
 
@@ -75,6 +80,8 @@ def make_llm(settings: LlmSettings, root: Path) -> LLM | None:
             temperature=settings.temperature,
             timeout_s=settings.timeout_s,
             supports_chat=settings.prompt_format != "completion",
+            thinking=settings.thinking,
+            think_tokens=settings.think_tokens,
         )
     if settings.backend == "llama-cpp":
         from onprem_bot.llm.llama import LlamaCppLLM
@@ -86,5 +93,7 @@ def make_llm(settings: LlmSettings, root: Path) -> LLM | None:
             n_threads=settings.n_threads,
             temperature=settings.temperature,
             prompt_format=settings.prompt_format,
+            thinking=settings.thinking,
+            think_tokens=settings.think_tokens,
         )
     raise LLMError(f"알 수 없는 LLM 백엔드 (unknown llm.backend) {settings.backend!r}")

@@ -15,9 +15,11 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from onprem_bot.errors import OnpremBotError
+from onprem_bot.llm.thinking import Thinker, ThinkingFilter, template_opens_thinking
 
 Message = dict[str, str]
 Prompt = str | list[Message]
@@ -28,6 +30,8 @@ REPEAT_TIMES = 3
 """... seen this many times, evenly spaced and without overlap, ends the stream."""
 REPEAT_JITTER = 3
 """How much the spacing of the copies may vary (a list numbered 9., 10., 11. shifts by a character)."""
+THINK_LOOP_CHARS, THINK_WINDOW = 40, 4000
+"""A reasoning model's thinking loops when its last 40 characters repeat (within the last 4000)."""
 
 
 class LLMError(OnpremBotError):
@@ -52,6 +56,12 @@ class StreamStats:
     ``closed`` (the consumer stopped reading)."""
     server: str = ""
     """The remote server that answered (RemoteLLM only)."""
+    thinking_tokens: int = 0
+    """A reasoning model's thinking (:mod:`onprem_bot.llm.thinking`): pieces (~tokens), characters,
+    seconds until it closed; ``thinking`` is ``""`` (none), ``done`` or ``unterminated``."""
+    thinking_chars: int = 0
+    thinking_s: float | None = None
+    thinking: str = ""
 
 
 def find_repetition(
@@ -156,7 +166,7 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 3)
 
 
-class LLM(ABC):
+class LLM(Thinker, ABC):
     """A text generator.
 
     Subclasses set :attr:`name`, :attr:`n_ctx` and :attr:`supports_chat`, and implement
@@ -203,21 +213,42 @@ class LLM(ABC):
         self._local().stats = stats
         return stats
 
-    def guard(self, pieces: Iterable[str], stop: Sequence[str], stats: StreamStats) -> Iterator[str]:
-        """Pass ``pieces`` through: cut at a stop string, end on a loop, fill in ``stats``.
+    def guard(
+        self, pieces: Iterable[str], stop: Sequence[str], stats: StreamStats, max_tokens: int | None = None
+    ) -> Iterator[str]:
+        """Pass ``pieces`` through: drop thinking, cut at a stop string, end on a loop, fill in ``stats``.
 
-        A piece that may be the beginning of a stop string is held back until the next piece
-        decides. Closing this generator closes ``pieces`` (releasing a lock or a connection).
+        A piece that may be the beginning of a stop string (or of a thinking tag) is held back until
+        the next piece decides. For a reasoning model the answer is cut after ``max_tokens`` pieces
+        (its thinking does not count) and a loop in the thinking ends the stream. Closing this
+        generator closes ``pieces`` (releasing a lock or a connection).
         """
         stops = [s for s in stop if s]
+        reasoning = self.reasoning()
+        thinking = ThinkingFilter(reasoning, reasoning and template_opens_thinking(self.chat_template))
         text = ""
         emitted = 0
+        answer_pieces = 0
         iterator = iter(pieces)
         try:
-            for piece in iterator:
-                if not piece:
+            for raw in chain(iterator, [None]):
+                if raw == "":
                     continue
-                if stats.first_piece_s is None:
+                piece = thinking.end() if raw is None else thinking.feed(raw)
+                if thinking.closed and stats.thinking_s is None:
+                    stats.thinking_s = time.perf_counter() - stats.started
+                if raw is not None and thinking.in_thinking:
+                    if find_repetition(thinking.thought[-THINK_WINDOW:], THINK_LOOP_CHARS) is not None:
+                        stats.finish = "repetition"
+                        return
+                    continue
+                answer_pieces += raw is not None
+                if reasoning and max_tokens is not None and answer_pieces > max_tokens:
+                    stats.finish = "length"
+                    break
+                if not piece and raw is not None:
+                    continue
+                if stats.first_piece_s is None and piece:
                     stats.first_piece_s = time.perf_counter() - stats.started
                 text += piece
                 cut = min((i for i in (text.find(s, emitted) for s in stops) if i >= 0), default=-1)
@@ -226,15 +257,13 @@ class LLM(ABC):
                         yield from self._emit(text[emitted:cut], stats)
                     stats.finish = "stop"
                     return
-                safe = len(text) - _held_back(text, stops)
+                safe = len(text) - (_held_back(text, stops) if raw is not None else 0)
                 if safe > emitted:
                     yield from self._emit(text[emitted:safe], stats)
                     emitted = safe
                 if find_repetition(text[:emitted]) is not None:
                     stats.finish = "repetition"
                     return
-            if len(text) > emitted:
-                yield from self._emit(text[emitted:], stats)
             stats.finish = stats.finish or "stop"
         except GeneratorExit:
             stats.finish = stats.finish or "closed"
@@ -247,6 +276,9 @@ class LLM(ABC):
             if close is not None:
                 close()
             stats.total_s = time.perf_counter() - stats.started
+            stats.thinking_tokens, stats.thinking_chars = thinking.thinking_tokens, thinking.thinking_chars
+            if thinking.thinking_tokens or thinking.closed:
+                stats.thinking = "done" if thinking.closed else "unterminated"
 
     @staticmethod
     def _emit(piece: str, stats: StreamStats) -> Iterator[str]:

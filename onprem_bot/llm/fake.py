@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from onprem_bot.llm.base import LLM, Prompt, StreamStats, messages_to_text
+from onprem_bot.llm.thinking import DEFAULT_THINK_TOKENS
 
 Reply = str | Callable[[Prompt], str]
 
@@ -35,8 +36,8 @@ class ScriptedLLM(LLM):
     """Replies from a script, streamed word by word (a word with its leading space is one piece).
 
     ``replies`` is a sequence (answered in order; once exhausted the last reply repeats) or a
-    callable of the prompt. ``max_tokens`` counts pieces; stop strings and the repetition guard
-    work as for a real model. Every prompt is recorded in :attr:`prompts`.
+    callable of the prompt. ``max_tokens`` counts pieces; stop strings, the repetition guard and
+    thinking (``thinking``, ``think_tokens``, ``chat_template``) work as for a real model. Every prompt is recorded in :attr:`prompts`.
     """
 
     def __init__(
@@ -46,6 +47,9 @@ class ScriptedLLM(LLM):
         supports_chat: bool = False,
         n_ctx: int = 4096,
         name: str = "scripted",
+        thinking: str = "auto",
+        think_tokens: int = DEFAULT_THINK_TOKENS,
+        chat_template: str | None = None,
     ) -> None:
         if not callable(replies):
             replies = list(replies)
@@ -55,6 +59,8 @@ class ScriptedLLM(LLM):
         self.supports_chat = supports_chat
         self.n_ctx = n_ctx
         self.name = name
+        self.chat_template = chat_template
+        self.set_thinking(thinking, think_tokens)
         self.prompts: list[Prompt] = []
         self._lock = threading.Lock()
 
@@ -70,9 +76,10 @@ class ScriptedLLM(LLM):
     def stream(self, prompt: Prompt, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         """The next scripted reply, one word at a time."""
         stats = self.new_stats()
-        return self.guard(self._pieces(prompt, max_tokens, stats), stop, stats)
+        return self.guard(self._pieces(prompt, max_tokens, stop, stats), stop, stats, max_tokens)
 
-    def _pieces(self, prompt: Prompt, max_tokens: int, stats: StreamStats) -> Iterator[str]:
+    def _pieces(self, prompt: Prompt, max_tokens: int, stop: Sequence[str], stats: StreamStats) -> Iterator[str]:
+        prompt, max_tokens, _ = self.plan(prompt, max_tokens, stop)
         pieces = _PIECE.findall(self.next_reply(prompt))
         if len(pieces) > max_tokens:
             stats.finish = "length"

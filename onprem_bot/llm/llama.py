@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from onprem_bot.llm.base import LLM, LLMError, Prompt, StreamStats, choice_piece, messages_to_text
+from onprem_bot.llm.thinking import DEFAULT_THINK_TOKENS
 
 GGUF_MAGIC = b"GGUF"
 DOCTOR_HINT = "`onprem-bot doctor`로 확인하세요 (run `onprem-bot doctor`)"
@@ -94,6 +95,8 @@ class LlamaCppLLM(LLM):
         temperature: float = 0.0,
         prompt_format: str = "auto",
         seed: int = 0,
+        thinking: str = "auto",
+        think_tokens: int = DEFAULT_THINK_TOKENS,
     ) -> None:
         if prompt_format not in ("auto", "chat", "completion"):
             raise LLMError(f"prompt_format={prompt_format!r}: auto, chat 또는 completion이어야 합니다")
@@ -106,7 +109,8 @@ class LlamaCppLLM(LLM):
         self.prompt_format = prompt_format
         self.seed = seed
         self.supports_chat = False
-        self.chat_template: str | None = None
+        self.chat_template = None
+        self.set_thinking(thinking, think_tokens)
         self._llama: Any = None
         self._load_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -179,10 +183,16 @@ class LlamaCppLLM(LLM):
         ``close()`` a stream before starting the next one from the same thread.
         """
         stats = self.new_stats()
-        return self.guard(self._pieces(prompt, max_tokens, stop, stats), stop, stats)
+        return self.guard(self._pieces(prompt, max_tokens, stop, stats), stop, stats, max_tokens)
+
+    def reasoning(self) -> bool:
+        """Whether the loaded GGUF thinks (its chat template or file name; loads the model)."""
+        self.warm_up()
+        return super().reasoning()
 
     def _pieces(self, prompt: Prompt, max_tokens: int, stop: Sequence[str], stats: StreamStats) -> Iterator[str]:
         llama = self.llama
+        prompt, max_tokens, stop = self.plan(prompt, max_tokens, stop)
         if self._owner == threading.get_ident():
             raise LLMError(
                 "이 스레드의 이전 생성이 아직 끝나지 않았습니다 (a stream from this thread is still open: "

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from onprem_bot.llm.base import LLM, LLMError, Prompt, StreamStats, choice_piece, messages_to_text
+from onprem_bot.llm.thinking import DEFAULT_THINK_TOKENS
 
 COOL_DOWN_S = 30.0
 CONNECT_TIMEOUT_S = 5.0
@@ -79,6 +80,8 @@ class RemoteLLM(LLM):
         cool_down_s: float = COOL_DOWN_S,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
+        thinking: str = "auto",
+        think_tokens: int = DEFAULT_THINK_TOKENS,
     ) -> None:
         if not servers:
             raise LLMError("LLM 서버 주소가 없습니다 (no server URLs): llm.servers = http://host:port,...")
@@ -91,6 +94,7 @@ class RemoteLLM(LLM):
         self.cool_down_s = cool_down_s
         self.connect_timeout_s = connect_timeout_s
         self._clock = clock
+        self.set_thinking(thinking, think_tokens)
         self._lock = threading.Lock()
         self._next = 0
 
@@ -113,7 +117,7 @@ class RemoteLLM(LLM):
     def stream(self, prompt: Prompt, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         """Stream from the least busy live server, failing over to the others before the first piece."""
         stats = self.new_stats()
-        return self.guard(self._pieces(prompt, max_tokens, stop, stats), stop, stats)
+        return self.guard(self._pieces(prompt, max_tokens, stop, stats), stop, stats, max_tokens)
 
     # -- server choice -------------------------------------------------------------------------
 
@@ -149,8 +153,11 @@ class RemoteLLM(LLM):
 
     def _pieces(self, prompt: Prompt, max_tokens: int, stop: Sequence[str], stats: StreamStats) -> Iterator[str]:
         body: dict[str, Any]
+        prompt, max_tokens, stop = self.plan(prompt, max_tokens, stop)
         if isinstance(prompt, list) and self.supports_chat:
             path, body = "/v1/chat/completions", {"messages": prompt}
+            if self.thinking == "off":  # llama-server's switch for templates that have one (Qwen3)
+                body["chat_template_kwargs"] = {"enable_thinking": False}
         else:
             text = prompt if isinstance(prompt, str) else messages_to_text(prompt)
             path, body = "/v1/completions", {"prompt": text}
