@@ -12,18 +12,26 @@ verdict on its own.
 A value the sources state only inside table rows (``구분: 직원 | 숙박비: 70,000원``) is judged by
 :mod:`onprem_bot.checker.table_rows`: the row and column the sentence (or the question) names must
 hold it; that verdict replaces the sentence-level one.
+
+Beyond values, every answer sentence must be supported by a cited source sentence (morpheme
+overlap, and the embedder's cosine when one is given) without a flipped negation or a dropped
+condition, and the answer must address the question (``unsupported`` and ``off_topic`` findings:
+:mod:`onprem_bot.checker.grounding`), under bars fitted per embedder (:mod:`onprem_bot.checker.bars`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from onprem_bot.checker.bars import GroundingBars, load_bars
 from onprem_bot.checker.facts import Fact, same_value
+from onprem_bot.checker.grounding import Grounding, ground
 from onprem_bot.checker.pairs import check_pairs, check_slots
 from onprem_bot.checker.prepare import Prepared, Sentence, Source, SourceCache, prepare_answer
+from onprem_bot.checker.support import Vectors
 from onprem_bot.checker.table_rows import judge, parse_rows, prose_facts
 from onprem_bot.checker.verify import Outcome, check_quantity, check_reference, pool_for
 from onprem_bot.types import Check
@@ -41,6 +49,8 @@ class CheckResult:
     text: str
     highlighted: str
     elapsed_ms: float = 0.0
+    grounding: Grounding = field(default_factory=Grounding, compare=False, repr=False)
+    """The sentence judgement's features (for calibration: ``python -m onprem_bot.eval.adversarial``)."""
 
     def as_check(self) -> Check:
         """The :class:`onprem_bot.types.Check` carried by every answer."""
@@ -54,8 +64,16 @@ class CheckResult:
 class Checker:
     """Checks answers against numbered sources; see the module docstring for the rules."""
 
-    def __init__(self, analyzer: Any, second_opinion: SecondOpinion | None = None) -> None:
-        """``analyzer`` must have ``tokens(text) -> list[str]`` (the Mecab :class:`KoreanAnalyzer`)."""
+    def __init__(
+        self,
+        analyzer: Any,
+        second_opinion: SecondOpinion | None = None,
+        embedder: Any = None,
+        bars: GroundingBars | None = None,
+    ) -> None:
+        """``analyzer`` must have ``tokens(text) -> list[str]`` (the Mecab :class:`KoreanAnalyzer`);
+        ``embedder`` (optional, the configured one) adds the cosine to the sentence judgement;
+        ``bars`` default to those fitted for the embedder (:func:`load_bars`)."""
         if analyzer is None or not callable(getattr(analyzer, "tokens", None)):
             raise TypeError("Checker needs an analyzer with a tokens(text) method (KoreanAnalyzer)")
         if second_opinion is not None and not callable(second_opinion):
@@ -63,6 +81,9 @@ class Checker:
         self.analyzer = analyzer
         self.second_opinion = second_opinion
         self._cache = SourceCache(analyzer.tokens)
+        self.embedder = embedder
+        self.bars = bars if bars is not None else load_bars(getattr(embedder, "name", None) if embedder else None)
+        self._vectors = Vectors(embedder) if embedder is not None else None
 
     def clear_cache(self) -> None:
         """Forget the analysed sources (the next answer analyses its sources afresh)."""
@@ -74,9 +95,10 @@ class Checker:
             "근로자에게 15일의 유급휴가를 주어야 합니다 [1].", [Source(1, "사용자는 15일의 유급휴가를 주어야 한다.")]
         )
 
-    def run(self, answer: str, sources: Sequence[Source], question: str = "") -> CheckResult:
+    def run(self, answer: str, sources: Sequence[Source], question: str = "", measure: bool = False) -> CheckResult:
         """Check ``answer`` (citing ``[n]``) against ``sources``; ``question`` (optional) names the
-        table row an answer sentence that names none is about."""
+        table row an answer sentence that names none is about and is what the answer must address;
+        ``measure`` computes every feature (the cosine too) for calibration."""
         if not isinstance(answer, str):
             raise TypeError("answer must be a string")
         started = time.perf_counter()
@@ -86,25 +108,30 @@ class Checker:
         sentences = prepare_answer(self.analyzer.tokens, answer)
         findings: list[dict[str, object]] = []
         edits: list[tuple[int, int, str | None]] = []  # (start, end, replacement or None for a mark)
-        for sentence in sentences:
+        flagged: set[int] = set()
+        question = question if isinstance(question, str) else ""
+        for k, sentence in enumerate(sentences):
             if not sentence.facts:
                 continue
             cited_pool, all_pool = pool_for(sentence, prepared)
             outcomes = [self._one(sentence, i, prepared, cited_pool, all_pool) for i in range(len(sentence.facts))]
             check_pairs(sentence, outcomes, cited_pool)
             check_slots(sentence, outcomes, cited_pool)
-            check_table_rows(sentence, outcomes, prepared, cited_pool, question if isinstance(question, str) else "")
+            check_table_rows(sentence, outcomes, prepared, cited_pool, question)
             opinion = self._opinion(sentence, outcomes, prepared, cited_pool)
             for f, o in zip(sentence.facts, outcomes, strict=True):
                 findings.append(_finding(f, o, sentence, prepared, opinion))
                 if o.supported is False:
                     span = (sentence.start + f.start, sentence.start + f.end)
                     edits.append((*span, o.new_text))
+                    flagged.add(k)
+        g = ground(answer, sentences, prepared, self.analyzer, question, self._vectors, self.bars, flagged, measure)
+        findings.extend(g.findings)
+        edits.extend(g.edits)
         verdict = _verdict(findings)
         text, highlighted = _apply(answer, edits)
-        return CheckResult(
-            verdict, tuple(findings), text, highlighted, round(1000 * (time.perf_counter() - started), 2)
-        )
+        elapsed = round(1000 * (time.perf_counter() - started), 2)
+        return CheckResult(verdict, tuple(findings), text, highlighted, elapsed, g)
 
     @staticmethod
     def _one(s: Sentence, i: int, prepared: list[Prepared], cited: list[Sentence], every: list[Sentence]) -> Outcome:
