@@ -89,14 +89,44 @@ def best_sentence(query: str, text: str, analyzer: Any) -> str:
     return max(scored)[2]
 
 
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def paragraph_of(text: str, sentence: str) -> str | None:
+    """``제N항`` of the paragraph (①…⑳) of ``text`` that holds ``sentence``, or None (pure)."""
+    at = text.find(sentence)
+    if at < 0:
+        return None
+    for line in reversed(text[: at + 1].splitlines()):
+        stripped = line.strip()
+        if stripped[:1] and stripped[0] in _CIRCLED:
+            return f"제{_CIRCLED.index(stripped[0]) + 1}항"
+    return None
+
+
+def lead(hit: Hit, sentence: str) -> str:
+    """``근로기준법 제56조 제3항에 따르면``: the source of a quote, named as a person would (pure)."""
+    c = hit.chunk
+    if c.article and c.kind == "appendix":
+        where = f"{c.article} ({c.article_title})" if c.article_title else c.article
+    elif c.article:
+        where = " ".join(x for x in (c.article, paragraph_of(c.text, sentence) or c.paragraph) if x)
+    else:
+        where = c.heading_path[-1] if c.heading_path else ""
+    return f"{c.doc_title} {where}".strip() + "에 따르면"
+
+
 def extractive_answer(
     question: str, hits: Sequence[Hit], analyzer: Any, max_chars: int = 300, max_sources: int = 3
 ) -> tuple[str, tuple[Citation, ...]]:
-    """Quote the sentences of the top chunks that best match ``question``, each with ``[n]``."""
+    """The quoted answer: for each of the best sources, the sentences or table rows that share most
+    of ``question``'s words, after a lead naming the source (``근로기준법 제56조 제3항에 따르면, "…" [1]``);
+    two from the first source, one from each further source that shares any of the question's words,
+    until ``max_chars``. Table rows the question names come first."""
     wanted = set(analyzer.tokens(question))
     parts: list[str] = []
     citations: list[Citation] = []
-    used = 0
+    quoted = ""
     top = list(hits[:max_sources])
     top.sort(key=lambda h: not question_rows(question, h.chunk.text))  # a table row the question names first
     for hit in top:
@@ -104,22 +134,22 @@ def extractive_answer(
         sentences = [s for s in split_sentences(body) if len(s) > 3]
         if not sentences:
             continue
-        candidates = [
-            set(analyzer.tokens(x)) | band_keys(question, x) for x in sentences
-        ]  # '70일째' holds in '61일 이상'
+        candidates = [set(analyzer.tokens(x)) | band_keys(question, x) for x in sentences]  # '70일째' in '61일 이상'
         asked = wanted | {key for c in candidates for key in c if key.startswith("§")}
-        scores = overlap_scores(asked, candidates, len(parse_rows(body)) >= 2)
+        table = len(parse_rows(body)) >= 2
+        scores = overlap_scores(asked, candidates, table)
         ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        if quoted and scores[ranked[0]] <= 0:
+            continue  # a further source sharing none of the question's words adds nothing
         named = set(question_rows(question, body, limit=len(sentences)))
         pool = [i for i in ranked if sentences[i] in named] or ranked  # rows the question names, best first
-        chosen = sorted(pool[:2]) if used == 0 else sorted(pool[:1])
+        chosen = sorted(pool[:2]) if not quoted else pool[:1]
         quote = " ".join(sentences[i] for i in chosen)
         n = len(citations) + 1
         citations.append(chunk_citation(n, hit, quote))
-        head = f"{hit.chunk.doc_title} {hit.chunk.location}".strip()
-        parts.append(f'{head}: "{quote}" [{n}]')
-        used += len(quote)
-        if used >= max_chars:
+        parts.append(f'{lead(hit, sentences[chosen[0]])}, "{quote}" [{n}]')
+        quoted += " " + quote
+        if len(quoted) >= max_chars:
             break
     return "\n".join(parts), tuple(citations)
 

@@ -111,3 +111,23 @@ def test_extractive_mode_quotes_the_staff_row(travel: App) -> None:
     answer = p.ask(QUESTION)
     assert answer.route == "extractive" and not llm.prompts
     assert STAFF in answer.answer.splitlines()[0] and "100,000원" not in answer.answer
+
+
+def test_a_quote_names_its_source_and_paragraph_and_skips_unrelated_sources() -> None:
+    from onprem_bot.citations import lead, paragraph_of
+
+    article = "제60조(연차 유급휴가)\n① 사용자는 1년간 80퍼센트 이상 출근한 근로자에게 15일의 유급휴가를 주어야 한다.\n② 사용자는 1년 미만인 근로자에게 1개월 개근 시 1일의 유급휴가를 주어야 한다."
+    assert paragraph_of(article, "사용자는 1년 미만인 근로자에게") == "제2항"
+    chunk = Hit(Chunk("c1", "d", 0, "article", article, "근로기준법", article="제60조"), 1.0)
+    assert lead(chunk, "사용자는 1년 미만인 근로자에게") == "근로기준법 제60조 제2항에 따르면"
+    unrelated = Hit(
+        Chunk(
+            "c2", "d", 1, "article", "제9조(목적)\n이 법은 도로의 안전을 목적으로 한다.", "도로교통법", article="제9조"
+        ),
+        0.5,
+    )
+    text, citations = extractive_answer("1년 미만 근로자 유급휴가 며칠이에요?", [chunk, unrelated], KoreanAnalyzer())
+    assert text.startswith('근로기준법 제60조 제2항에 따르면, "') or text.startswith(
+        '근로기준법 제60조 제1항에 따르면, "'
+    )
+    assert [c.chunk_id for c in citations] == ["c1"]  # the road-traffic article shares no word: not quoted
