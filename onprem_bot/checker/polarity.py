@@ -27,6 +27,8 @@ _CONDITION = re.compile(
 _EXCEPTION = re.compile(r"^\s*(?:[①-⑳]\s*)?(?:다만|단\s?,|단서)|그러하지\s?아니|예외|제외한다|제외된다|적용하지\s?아니")
 _ADVICE_END = re.compile(r"(?:세요|십시오|바랍니다|주세요|권합니다|권장합니다|보세요|드립니다|좋습니다|마세요)$")
 _CONTACT = re.compile(r"https?://|www\.|@[\w-]+\.|\d{2,4}-\d{3,4}-\d{4}|^\s*문의\s?[:：]")
+_LAST_CLAUSE = re.compile(r",\s|(?<=지만)\s|(?<=[고며])\s(?=[^,]{6,}$)|다만\s?,?")
+_ADNOMINAL = ("않은", "않는", "없는", "없던", "아니한", "아닌", "못한")
 _TRAILING_ASIDE = re.compile(r"\([^()]*\)$")
 _PREDICATE = re.compile(r"(?:다|요|죠|니다|음|함|됨|임|까)$")
 _PROVISO = re.compile(r"(?<=\.)\s+(?=다만|단\s?,)")
@@ -47,23 +49,35 @@ def has_predicate(text: str) -> bool:
 
 
 def negative(text: str) -> bool:
-    """Whether the final predicate of ``text`` is negative."""
-    end = predicate_end(text)
+    """Whether the last clause of ``text`` says no: an odd number of negations in it (``없으면 … 없다``
+    is ``하여야 … 있다``); a negated modifier (``사용하지 않은 포인트``) before the last word does not count."""
+    end = _LAST_CLAUSE.split(_clause_text(text))[-1]
     if _POSITIVE_OVERRIDE.search(end):
         return False
     words = end.split()
-    if not words:
-        return False
-    last, prev = words[-1], words[-2] if len(words) > 1 else ""
-    if _NEGATIVE_WORD.search(last):
-        return True
-    return prev in ("아니", "안", "못") or (_NEGATIVE_AUX.match(prev) is not None and last[:1] in "되돼됩된있입이")
+    count = 0
+    for i, w in enumerate(words):
+        last = i == len(words) - 1
+        if not last and w.endswith(_ADNOMINAL):
+            continue
+        if (
+            (_NEGATIVE_WORD.search(w) and "없이" not in w)
+            or (w in ("아니", "안", "못") and i == len(words) - 2)
+            or (_NEGATIVE_AUX.match(w) and i + 1 < len(words) and words[i + 1][:1] in "되돼됩된있입이")
+        ):
+            count += 1
+    return count % 2 == 1
+
+
+def _clause_text(text: str) -> str:
+    plain = _FINAL_PUNCT.sub("", _MARKERS.sub("", text))
+    return _FINAL_PUNCT.sub("", _TRAILING_ASIDE.sub("", plain).rstrip())
 
 
 def polarities(text: str) -> set[bool]:
-    """:func:`negative` of ``text`` and of its part before a ``. 다만``/``. 단,`` proviso inside it
-    (a list item: ``1. 운송업. 다만, … 제외한다``)."""
-    return {negative(part) for part in _PROVISO.split(text) if part.strip()}
+    """:func:`negative` of each clause of ``text`` (cut at commas and before a ``. 다만`` proviso)."""
+    parts = [p for part in _PROVISO.split(text) for p in re.split(r",\s", part)]
+    return {negative(part) for part in parts if part.strip()}
 
 
 def advice(text: str) -> bool:

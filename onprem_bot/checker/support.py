@@ -53,6 +53,8 @@ class Judgement:
 
     sentence: Sentence
     overlap: float = 1.0
+    single: float = 1.0
+    """The share found in the best source sentence alone (negation and conditions are judged above a bar)."""
     cosine: float | None = None
     best: Sentence | None = None
     polarity_ok: bool = True
@@ -100,11 +102,11 @@ def judge_sentence(
     j = Judgement(s, best=ranked[0])
     single = _share(words, ranked[0].tokens)
     pair = _share(words, ranked[0].tokens | ranked[1].tokens) if len(ranked) > 1 else single
-    j.overlap = round(max(single, pair - 0.1), 4)
+    j.overlap, j.single = round(max(single, pair - 0.1), 4), round(single, 4)
     if vectors is not None and (measure or (bars.cosine is not None and j.overlap < bars.overlap)):
         plain = s.text
         j.cosine = round(max(vectors.cosines(plain, [p.text for p in ranked[:CANDIDATES]])), 4)
-    if single < bars.judged:
+    if single < bars.judged and not measure:
         return j
     close = [p for p in ranked if _share(words, p.tokens) >= max(bars.judged, single - 0.15)]
     if has_predicate(s.text):
@@ -156,6 +158,8 @@ def reasons(j: Judgement, bars: GroundingBars) -> list[str]:
     supported = j.overlap >= bars.overlap or (bars.cosine is not None and (j.cosine or -1.0) >= bars.cosine)
     if bars.on("support") and not supported:
         out.append("low_support")
+    if j.single < bars.judged:
+        return out
     if bars.on("negation") and not j.polarity_ok:
         out.append("negation")
     if bars.on("condition") and j.dropped is not None:
