@@ -142,7 +142,9 @@ def build_app(settings: Settings) -> App:
     )
     faq = FaqService(faq_store, matcher)
     llm = make_llm(settings.llm, ROOT)  # nothing is loaded until the first question
-    checker = Checker(analyzer, second_opinion=second_opinion(llm) if settings.answer.second_opinion else None)
+    checker = Checker(
+        analyzer, second_opinion=second_opinion(llm) if settings.answer.second_opinion else None, embedder=embedder
+    )
     pipeline = Pipeline(
         faq,
         retriever,

@@ -5,7 +5,9 @@ about 300 characters; the sources are the article and its four neighbouring chun
 sources are seen for the first time (Mecab analysis included); warm: the same chunks again (the
 checker caches analysed sources, as happens when questions hit the same articles). Every answer is
 timed ``repeats`` times, cold and warm; the figures are the median and 95th percentile over all of
-those runs, with the load average so that a figure taken on a busy machine can be told apart.
+those runs, with the load average so that a figure taken on a busy machine can be told apart. The
+checker with only its value checks (before the sentence judgement of issue 18.2) is timed in the same
+loop: ``ratio_p95_to_values_only`` is what the sentence judgement costs, whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from __future__ import annotations
 import os
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from onprem_bot.bench.retrieval import percentile
 from onprem_bot.checker import Checker, Source
+from onprem_bot.checker.bars import load_bars
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.eval.checker import load_documents, rephrase
 from onprem_bot.ingest.chunking.base import split_sentences
@@ -58,6 +62,9 @@ def run_check_benchmark(corpus: Path, answers: int, analyzer: Any, repeats: int 
         raise OnpremBotError(f"{corpus}: 300자 답변을 만들 수 없습니다 (no benchmark answers could be built)")
     checker = Checker(analyzer)
     checker.warm_up()
+    values_only = Checker(analyzer, bars=replace(load_bars(None), checks=()))  # the checker before issue 18.2
+    values_only.warm_up()
+    old: list[float] = []
     load_before = _load()
     cold: list[float] = []
     warm: list[float] = []
@@ -66,6 +73,10 @@ def run_check_benchmark(corpus: Path, answers: int, analyzer: Any, repeats: int 
     for r in range(repeats):
         this_repeat = []
         for answer, sources in cases:
+            values_only.clear_cache()
+            t = time.perf_counter()
+            values_only.run(answer, sources)
+            old.append(1000 * (time.perf_counter() - t))
             checker.clear_cache()
             t = time.perf_counter()
             result = checker.run(answer, sources)
@@ -87,6 +98,8 @@ def run_check_benchmark(corpus: Path, answers: int, analyzer: Any, repeats: int 
         "warm_p50_ms": round(percentile(warm, 50), 2),
         "warm_p95_ms": round(percentile(warm, 95), 2),
         "p50_per_repeat_ms": per_repeat,
+        "values_only_p95_ms": round(percentile(old, 95), 2),
+        "ratio_p95_to_values_only": round(percentile(cold, 95) / max(percentile(old, 95), 1e-9), 2),
         "target_ms": 50,
         "verdicts": verdicts,
         "cpus": os.cpu_count(),

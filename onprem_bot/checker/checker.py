@@ -125,7 +125,9 @@ class Checker:
                     span = (sentence.start + f.start, sentence.start + f.end)
                     edits.append((*span, o.new_text))
                     flagged.add(k)
-        g = ground(answer, sentences, prepared, self.analyzer, question, self._vectors, self.bars, flagged, measure)
+        g = Grounding()
+        if self.bars.checks or measure:  # no judgement switched on: the value checks alone
+            g = ground(answer, sentences, prepared, self.analyzer, question, self._vectors, self.bars, flagged, measure)
         findings.extend(g.findings)
         edits.extend(g.edits)
         verdict = _verdict(findings)
