@@ -29,6 +29,7 @@ _ADVICE_END = re.compile(r"(?:세요|십시오|바랍니다|주세요|권합니�
 _CONTACT = re.compile(r"https?://|www\.|@[\w-]+\.|\d{2,4}-\d{3,4}-\d{4}|^\s*문의\s?[:：]")
 _LAST_CLAUSE = re.compile(r",\s|(?<=지만)\s|(?<=[고며])\s(?=[^,]{6,}$)|다만\s?,?")
 _ADNOMINAL = ("않은", "않는", "없는", "없던", "아니한", "아닌", "못한")
+_ASIDE = re.compile(r"\([^()]*\)")
 _TRAILING_ASIDE = re.compile(r"\([^()]*\)$")
 _PREDICATE = re.compile(r"(?:다|요|죠|니다|음|함|됨|임|까)$")
 _PROVISO = re.compile(r"(?<=\.)\s+(?=다만|단\s?,)")
@@ -70,7 +71,7 @@ def negative(text: str) -> bool:
 
 
 def _clause_text(text: str) -> str:
-    plain = _FINAL_PUNCT.sub("", _MARKERS.sub("", text))
+    plain = _FINAL_PUNCT.sub("", _ASIDE.sub("", _MARKERS.sub("", text)))
     return _FINAL_PUNCT.sub("", _TRAILING_ASIDE.sub("", plain).rstrip())
 
 
@@ -94,7 +95,7 @@ def is_exception(text: str) -> bool:
 
 def conditions(text: str) -> list[str]:
     """The condition clauses of ``text`` (``근로시간이 4시간인 경우에는``, ``1년 이상 근무한``)."""
-    plain = _MARKERS.sub("", text)
+    plain = _ASIDE.sub("", _MARKERS.sub("", text))
     out = []
     for m in _CONDITION.finditer(plain):
         words = m.group(0).split()

@@ -127,7 +127,7 @@ def _dropped(source: str, s: Sentence, tokenize: Tokenize, asked_tokens: frozens
         values = [f for f in extract_facts(clause) if f.kind != "reference"]
         if not words and not values:
             continue
-        if words & have or any(same_value(f, g) for f in values for g in s.facts):
+        if words & have or any(w in s.text for w in words) or any(same_value(f, g) for f in values for g in s.facts):
             return None
         missing.append(clause)
     return " / ".join(missing) or None
