@@ -30,9 +30,16 @@ REST = Source(
 )
 
 
+@pytest.fixture(autouse=True)
+def _all_judgements_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The shipped bars switch every judgement off (none met <= 3% false flags on the dev set); these
+    tests are about the judgements themselves, so they run on the built-in defaults (all on)."""
+    monkeypatch.setattr("onprem_bot.checker.bars.BARS_FILE", tmp_path / "no-bars.json")
+
+
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker(KoreanAnalyzer())
+    return Checker(KoreanAnalyzer(), bars=GroundingBars())
 
 
 def kinds(result: object) -> list[tuple[str, str]]:
