@@ -8,12 +8,13 @@ only that final object. Routes: ``faq``, ``rag``, ``extractive``, ``refused``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from onprem_bot.answer_text import cite_sentences, echoes_question, ends_sentence, is_refusal
+from onprem_bot.answer_guards import QUOTED_NOTICE, cite_sentences, ends_sentence, guard, is_refusal
 from onprem_bot.citations import (
     attribute,
     chunk_citation,
@@ -26,10 +27,11 @@ from onprem_bot.config import AnswerSettings
 from onprem_bot.contextualiser import Contextualiser, Standalone
 from onprem_bot.embed.profiles import FALLBACK, EmbedderProfile
 from onprem_bot.errors import QueryError
-from onprem_bot.llm.base import LLMError, repeats_phrases, trim_repetition
-from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, drop_instruction_echoes, strip_sentinels
+from onprem_bot.llm.base import LLMError, trim_repetition
+from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, strip_sentinels
 from onprem_bot.types import Answer, Citation, Hit, Turn
 
+log = logging.getLogger(__name__)
 NOT_FOUND = "제공된 문서에서 질문에 대한 내용을 찾을 수 없습니다."
 TRUNCATED = "질문이 너무 길어 앞의 {n:,}자만 사용했습니다 (question truncated)."
 NO_MODEL = "언어 모델을 사용할 수 없어 문서 원문을 인용합니다 (model unavailable: {error})."
@@ -187,20 +189,11 @@ class Pipeline:
         finally:
             timings["generation_ms"] = _ms(t)
         text = drop_invalid_markers(trim_repetition(text), len(prompt.sources))
-        kept = drop_instruction_echoes(text, prompt.system)
-        if text.strip() and not kept:
-            notices.append("모델이 지시문을 되풀이해 원문을 인용합니다 (the model repeated its instructions).")
-            return self._extractive(question, hits)
-        text = kept
-        if repeats_phrases(text):
-            notices.append("모델이 같은 말을 되풀이해 원문을 인용합니다 (the model repeated itself).")
-            return self._extractive(question, hits)
-        if not text.strip():
-            notices.append("모델이 답을 만들지 못해 원문을 인용합니다 (empty model output).")
-            return self._extractive(question, hits)
-        if echoes_question(question, text, self.analyzer.tokens):
-            notices.append("모델이 질문을 되풀이해 원문을 인용합니다 (the model echoed the question).")
-            return self._extractive(question, hits)
+        text, reason = guard(text, question, prompt.system, self.analyzer.tokens)
+        if reason is not None:
+            log.info("model answer replaced by the quote: %s", reason)
+            notices.append(QUOTED_NOTICE)
+            return replace(self._extractive(question, hits), fallback_reason=reason)
         if is_refusal(text) and not cited_numbers(text):
             closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
             return Answer(NOT_FOUND, "refused", closest)
@@ -294,9 +287,7 @@ def _done(
     answer: Answer, timings: dict[str, float], started: float, notices: list[str], suggestions: tuple[Any, ...] = ()
 ) -> Answer:
     timings["total_ms"] = _ms(started)
-    return Answer(
-        answer.answer, answer.route, answer.citations, answer.check, dict(timings), tuple(notices), suggestions
-    )
+    return replace(answer, timings=dict(timings), notices=tuple(notices), faq_suggestions=suggestions)
 
 
 def _ms(since: float) -> float:

@@ -121,6 +121,9 @@ class Answer:
     """관련 FAQ: the best FAQ entries when the FAQ did not answer directly (at most 3; empty for route faq)."""
     standalone_question: str | None = None
     """The question retrieval searched when it differs from the one asked (a rewritten follow-up)."""
+    fallback_reason: str | None = None
+    """Why a model answer was replaced by the quote (``loop``, ``question_echo``, … see
+    :data:`onprem_bot.answer_guards.REASONS`); for the log and ``--json``, not for employees."""
 
     def as_json(self) -> dict[str, object]:
         """The DESIGN.md ``ask --json`` contract."""
@@ -133,4 +136,5 @@ class Answer:
             "notices": list(self.notices),
             "faq_suggestions": [s.as_json() for s in self.faq_suggestions],
             "standalone_question": self.standalone_question,
+            "fallback_reason": self.fallback_reason,
         }

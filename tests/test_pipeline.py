@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from onprem_bot.answer_text import echoes_question
+from onprem_bot.answer_guards import QUOTED_NOTICE, echoes_question
 from onprem_bot.app import App
 from onprem_bot.checker import Checker
 from onprem_bot.config import AnswerSettings
@@ -217,7 +217,7 @@ def test_an_echoed_question_falls_back_to_quoting(indexed: App) -> None:
     p, _ = pipeline(indexed, [LEAVE + " [1]"])
     answer = p.ask(LEAVE)
     assert answer.route == "extractive" and "15일" in answer.answer
-    assert any("되풀이" in n for n in answer.notices)
+    assert QUOTED_NOTICE in answer.notices and answer.fallback_reason in ("question_echo", "loop")
 
 
 @pytest.mark.parametrize(
@@ -242,7 +242,8 @@ def test_an_answer_that_only_repeats_the_instructions_falls_back_to_quoting(inde
     p, _ = pipeline(indexed, ["100자 안팎으로 간결하게 답하십시오. [1]"])
     answer = p.ask(LEAVE)
     assert answer.route == "extractive" and "15일" in answer.answer and "답하십시오" not in answer.answer
-    assert any("지시문" in n for n in answer.notices)
+    assert QUOTED_NOTICE in answer.notices and answer.fallback_reason == "instructions"
+    assert answer.as_json()["fallback_reason"] == "instructions"
 
 
 @pytest.mark.parametrize(
@@ -267,4 +268,4 @@ def test_a_looping_answer_falls_back_to_quoting(indexed: App) -> None:
     p, _ = pipeline(indexed, ["[질문] / [질문] / [질문] / [질문] / [질문] [1]"])
     answer = p.ask(LEAVE)
     assert answer.route == "extractive" and "15일" in answer.answer and "[질문]" not in answer.answer
-    assert any("되풀이" in n for n in answer.notices)
+    assert QUOTED_NOTICE in answer.notices and answer.fallback_reason in ("question_echo", "loop")

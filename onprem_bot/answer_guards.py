@@ -1,10 +1,43 @@
-"""What the model wrote, read as text: echoes of the question, refusals, sentence ends (pure functions)."""
+"""Answer guards: what a model wrote that must not reach an employee as a checked answer.
+
+Small models (the embedded Gemma-3-270M) restate the question, copy the prompt's rules, loop or
+write nothing; :func:`guard` names such output so the pipeline quotes the sources instead. The
+pipeline then reads FAQ → retrieve → answer → (guard) → check; every model-specific workaround of
+that kind lives here, with its tests in ``tests/test_pipeline.py``.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
+
+from onprem_bot.llm.base import repeats_phrases
+from onprem_bot.prompt import drop_instruction_echoes
+
+QUOTED_NOTICE = "모델이 쓴 답 대신 문서 원문을 그대로 보여 드립니다."
+"""What an employee reads when a model answer was replaced by the quote (the reason goes to the log
+and to ``Answer.fallback_reason`` in ``--json``)."""
+REASONS = ("instructions", "loop", "empty", "question_echo")
+"""The technical reasons :func:`guard` gives, in the order it tests them."""
+
+
+def guard(
+    text: str, question: str, system: str, tokens: Callable[[str], Sequence[str]] | None = None
+) -> tuple[str, str | None]:
+    """``(text without copied prompt rules, reason)``: ``reason`` is one of :data:`REASONS` when the
+    answer must not be shown (it only copies the rules, loops, is empty, or restates the question),
+    else None."""
+    kept = drop_instruction_echoes(text, system)
+    if text.strip() and not kept:
+        return kept, "instructions"
+    if repeats_phrases(kept):
+        return kept, "loop"
+    if not kept.strip():
+        return kept, "empty"
+    if echoes_question(question, kept, tokens):
+        return kept, "question_echo"
+    return kept, None
 
 
 def echoes_question(question: str, text: str, tokens: Callable[[str], Sequence[str]] | None = None) -> bool:
