@@ -18,16 +18,20 @@ from onprem_bot.prompt import drop_instruction_echoes
 QUOTED_NOTICE = "모델이 쓴 답 대신 문서 원문을 그대로 보여 드립니다."
 """What an employee reads when a model answer was replaced by the quote (the reason goes to the log
 and to ``Answer.fallback_reason`` in ``--json``)."""
-REASONS = ("instructions", "loop", "empty", "question_echo")
+REASONS = ("instructions", "loop", "empty", "question_echo", "cut_off")
 """The technical reasons :func:`guard` gives, in the order it tests them."""
 
 
 def guard(
-    text: str, question: str, system: str, tokens: Callable[[str], Sequence[str]] | None = None
+    text: str,
+    question: str,
+    system: str,
+    tokens: Callable[[str], Sequence[str]] | None = None,
+    cut_by_limit: bool = False,
 ) -> tuple[str, str | None]:
     """``(text without copied prompt rules, reason)``: ``reason`` is one of :data:`REASONS` when the
-    answer must not be shown (it only copies the rules, loops, is empty, or restates the question),
-    else None."""
+    answer must not be shown (it only copies the rules, loops, is empty, restates the question, or —
+    ``cut_by_limit``: the model ran out of tokens — stops in the middle of a sentence), else None."""
     kept = drop_instruction_echoes(text, system)
     if text.strip() and not kept:
         return kept, "instructions"
@@ -37,7 +41,18 @@ def guard(
         return kept, "empty"
     if echoes_question(question, kept, tokens):
         return kept, "question_echo"
+    if cut_by_limit and not finished(kept):
+        return kept, "cut_off"
     return kept, None
+
+
+_TRAILING_MARKERS = re.compile(r"(?:\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+\s*$")
+
+
+def finished(text: str) -> bool:
+    """Whether ``text`` ends a sentence (``…다.``, ``…요``, ``?``, ``!``), citation markers aside."""
+    tail = _TRAILING_MARKERS.sub("", text).rstrip()
+    return tail.endswith(("다", "요", ".", "?", "!", "죠", "까"))
 
 
 def echoes_question(question: str, text: str, tokens: Callable[[str], Sequence[str]] | None = None) -> bool:

@@ -189,7 +189,9 @@ class Pipeline:
         finally:
             timings["generation_ms"] = _ms(t)
         text = drop_invalid_markers(trim_repetition(text), len(prompt.sources))
-        text, reason = guard(text, question, prompt.system, self.analyzer.tokens)
+        last = self.llm.last_stats
+        cut = last is not None and last.finish == "length"
+        text, reason = guard(text, question, prompt.system, self.analyzer.tokens, cut)
         if reason is not None:
             log.info("model answer replaced by the quote: %s", reason)
             notices.append(QUOTED_NOTICE)

@@ -269,3 +269,21 @@ def test_a_looping_answer_falls_back_to_quoting(indexed: App) -> None:
     answer = p.ask(LEAVE)
     assert answer.route == "extractive" and "15일" in answer.answer and "[질문]" not in answer.answer
     assert QUOTED_NOTICE in answer.notices and answer.fallback_reason in ("question_echo", "loop")
+
+
+def test_an_answer_cut_by_the_token_limit_falls_back_to_quoting(indexed: App) -> None:
+    """A model that runs out of tokens in the middle of a sentence: the quote is shown instead."""
+    rambling = "연차휴가는 " + " ".join(f"항목{i}에 따라" for i in range(300))
+    p, _ = pipeline(indexed, [rambling])
+    answer = p.ask(LEAVE)
+    assert answer.route == "extractive" and answer.fallback_reason == "cut_off" and "15일" in answer.answer
+    assert QUOTED_NOTICE in answer.notices
+
+
+def test_finished_sentences() -> None:
+    from onprem_bot.answer_guards import finished
+
+    assert (
+        finished("15일의 유급휴가를 받습니다. [1]") and finished("네, 받을 수 있어요 [1]") and finished("며칠인가요?")
+    )
+    assert not finished("사용자는 1년간 80퍼센트 이상 출근한 근로자에게 [1]")
