@@ -24,7 +24,7 @@ def is_relevant(chunk: Chunk, gold: Mapping[str, str]) -> bool:
     if title and _squash(title) != _squash(chunk.doc_title):
         return False
     article = gold.get("article")
-    if article and not same_article(chunk.article, article) and not _on_page(chunk, gold.get("page")):
+    if article and not same_article(chunk.article, article) and not covers_page(chunk, gold.get("page")):
         return False
     needle = gold.get("chunk_text_contains")
     if needle and _squash(needle) not in _squash(chunk.text):
@@ -53,8 +53,8 @@ def _cites_page(citation: Mapping[str, object], page: object) -> bool:
     return citation.get("page") not in (None, "") and int(str(citation.get("page"))) == wanted
 
 
-def _on_page(chunk: Chunk, page: object) -> bool:
-    """Whether ``chunk`` covers PDF page ``page`` (1-based; None or a chunk without pages: False)."""
+def covers_page(chunk: Chunk, page: object) -> bool:
+    """Whether ``chunk`` covers PDF page ``page`` (1-based; None, ``""`` or a chunk without pages: False)."""
     if page in (None, "") or chunk.page is None:
         return False
     return chunk.page <= int(str(page)) <= (chunk.page_end or chunk.page)

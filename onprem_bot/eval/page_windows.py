@@ -34,7 +34,7 @@ from typing import Any
 
 from onprem_bot.config import Settings, load_settings
 from onprem_bot.errors import OnpremBotError, QueryError
-from onprem_bot.eval.metrics import hit_at, mrr_at
+from onprem_bot.eval.metrics import covers_page, hit_at, mrr_at, same_article
 from onprem_bot.eval.retrieval import read_questions
 from onprem_bot.types import Chunk
 
@@ -119,17 +119,13 @@ def _squash(text: object) -> str:
 
 
 def is_hit(chunk: Chunk, gold: Mapping[str, Any], titles: Mapping[str, str]) -> bool:
-    """Same document AND (same article, any 부칙 for gold 부칙, or the chunk covers the gold page)."""
+    """Same document AND (same article, any 부칙 for gold 부칙, or the chunk covers the gold page): the
+    rule of :func:`onprem_bot.eval.metrics.is_relevant`, with the title also read off ``doc_file``."""
     wanted = {_squash(gold.get("doc_title")), _squash(titles.get(str(gold.get("doc_file") or ""), ""))} - {""}
     if _squash(chunk.doc_title) not in wanted:
         return False
-    article, label = _squash(gold.get("article")), _squash(chunk.article)
-    if article and label and (label == article or (article == "부칙" and label.startswith("부칙"))):
-        return True
-    page = gold.get("page")
-    if page in (None, "") or chunk.page is None:
-        return False
-    return chunk.page <= int(str(page)) <= (chunk.page_end or chunk.page)
+    article = str(gold.get("article") or "")
+    return (bool(article) and same_article(chunk.article, article)) or covers_page(chunk, gold.get("page"))
 
 
 def first_hit(chunks: Sequence[Chunk], gold: Mapping[str, Any], titles: Mapping[str, str]) -> int | None:
