@@ -238,3 +238,22 @@ def test_second_opinion_is_an_extra_signal_only() -> None:
         "이 규정은 2023년 7월 1일부터 시행됩니다 [1].", [ART60]
     )
     assert crashed.verdict == "flagged" and crashed.findings[0]["second_opinion"] is None
+
+
+def test_a_value_in_its_own_short_sentence_beats_a_longer_sentence_that_shares_more_words(checker: Checker) -> None:
+    """The clause around the value decides; a long sentence about the same subject with other values of the
+    same kind is no reason to flag it when its clause matches no better (dev finding, issue 18)."""
+    rule = Source(
+        1,
+        "제12조(위탁계약) ① 위탁자가 계약기간이 끝나기 3개월 전부터 1개월 전까지 수탁자에게 해지의 뜻을 알리지 아니하면 "
+        "같은 조건으로 계약을 연장한 것으로 본다.\n② 제1항의 경우 연장된 계약기간은 1년으로 본다.",
+        "위탁운영규정",
+        "제12조",
+    )
+    answer = (
+        "계약기간이 끝나기 3개월 전부터 1개월 전까지 위탁자가 해지를 알리지 않으면 같은 조건으로 연장된 것으로 보고, "
+        "계약기간은 1년이 됩니다 [1]."
+    )
+    assert checker.run(answer, [rule]).verdict == "pass"
+    wrong = answer.replace("1년이", "2년이")
+    assert checker.run(wrong, [rule]).verdict != "pass"

@@ -88,23 +88,30 @@ def check_quantity(sentence: Sentence, i: int, cited_pool: list[Sentence], all_p
 def _find(sentence: Sentence, i: int, pool: list[Sentence]) -> Outcome:
     f = sentence.facts[i]
     best_o, best_o_sent = -1, None
-    best_k = -1
+    best_k, seg_o, seg_k = -1, -1, -1
     for s in pool:
         has_value = any(same_value(f, g) and not qualifier_conflict(f.qualifier, g.qualifier) for g in s.facts)
         if has_value:
             sc = score(sentence, i, s)
             if sc > best_o:
                 best_o, best_o_sent = sc, s
+            seg_o = max(seg_o, _clause_overlap(sentence, i, s))
         elif any(g.dim == f.dim for g in s.facts):
             best_k = max(best_k, score(sentence, i, s))
+            seg_k = max(seg_k, _clause_overlap(sentence, i, s))
     if best_o_sent is None:
         return Outcome(False, reason="not_found")
     thin = len(sentence.tokens) <= 2
     if best_o == 0 and not thin:
         return Outcome(False, best_o_sent, reason="not_in_context")
-    if best_k > best_o + MARGIN:
+    if best_k > best_o + MARGIN and seg_k > seg_o:
         return Outcome(False, best_o_sent, reason="other_context")
     return Outcome(True, best_o_sent, reason="found")
+
+
+def _clause_overlap(sentence: Sentence, i: int, other: Sentence) -> int:
+    """Words of the clause around the fact ``sentence.facts[i]`` that ``other`` also has."""
+    return len(sentence.seg_tokens.get(sentence.seg[i], frozenset()) & other.tokens)
 
 
 def _competes(sentence: Sentence, i: int, pool: list[Sentence]) -> bool:
