@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from onprem_bot.config_auth import AuthSettings as AuthSettings  # re-exported: settings stay one import
 from onprem_bot.errors import ConfigError
 
 ENV_PREFIX = "ONPREM_BOT_"
@@ -46,8 +47,18 @@ class IngestSettings:
     """Resolution pages are rendered at for OCR (72..600)."""
     tesseract_cmd: str = ""
     """The tesseract binary; empty: ``tesseract`` on PATH."""
+    folder_groups: dict[str, str] = field(default_factory=dict)
+    """Folder → groups (``"인사팀,임원"``) for documents ingested from under that folder without ``--groups``;
+    the longest matching folder wins (e.g. ``{"/srv/docs/hr" = "인사팀"}`` under ``[ingest.folder_groups]``)."""
 
     def __post_init__(self) -> None:
+        from onprem_bot.access import GroupError, parse_groups
+
+        for folder, groups in self.folder_groups.items():
+            try:
+                parse_groups(groups)
+            except GroupError as exc:
+                raise ConfigError(f"ingest.folder_groups[{folder!r}]: {exc}") from None
         if self.max_tokens < 32:
             raise ConfigError(f"ingest.max_tokens={self.max_tokens}: 32 이상이어야 합니다 (must be >= 32)")
         if self.chunker not in CHUNKER_NAMES:
@@ -319,24 +330,6 @@ class UISettings:
     def __post_init__(self) -> None:
         if self.max_upload_mb < 1:
             raise ConfigError(f"ui.max_upload_mb={self.max_upload_mb}: must be >= 1")
-
-
-@dataclass(frozen=True)
-class AuthSettings:
-    """Administration log-in: session timeout and failed-login throttling."""
-
-    session_timeout_min: int = 30
-    """An idle administrator session ends after this many minutes."""
-    max_failures: int = 5
-    """Failed log-ins (per user name and per browser) before further attempts are refused."""
-    failure_window_s: int = 900
-    lockout_s: int = 300
-    """How long log-in stays refused after too many failures."""
-
-    def __post_init__(self) -> None:
-        for name in ("session_timeout_min", "max_failures", "failure_window_s", "lockout_s"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"auth.{name}={getattr(self, name)}: must be >= 1")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from onprem_bot.storage.conversations import ConversationError
 from onprem_bot.storage.review import review_csv
 from onprem_bot.types import Answer, Check, Citation
 
+HEAD_REVISION = "0007_groups_audit"
+
 CITE = Citation(1, "근로기준법", "제60조", "제60조 제1항", None, "c1", "15일의 유급휴가를 주어야 한다.")
 
 
@@ -156,7 +158,7 @@ def test_migration_0006_keeps_logged_messages_and_goes_back_down(tmp_path) -> No
             )
         )
     db.migrate()
-    assert db.current_revision() == "0006_standalone_question"
+    assert db.current_revision() == HEAD_REVISION
     store = ConversationStore(db)
     [message] = store.messages("c1")
     assert message.question == "질문" and message.answer.standalone_question is None
@@ -166,5 +168,5 @@ def test_migration_0006_keeps_logged_messages_and_goes_back_down(tmp_path) -> No
         command.downgrade(cfg, "0005_faq_phrasings")
     assert "standalone_question" not in {c["name"] for c in inspect(db.engine).get_columns("messages")}
     db.migrate()
-    assert db.current_revision() == "0006_standalone_question"
+    assert db.current_revision() == HEAD_REVISION
     db.dispose()

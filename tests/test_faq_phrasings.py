@@ -18,7 +18,7 @@ from onprem_bot.config import Settings
 from onprem_bot.faq.phrasings import PhrasingError, PhrasingStore
 from onprem_bot.storage.db import MIGRATIONS_DIR, Database
 
-HEAD = "0006_standalone_question"
+HEAD = "0007_groups_audit"
 
 
 @pytest.fixture

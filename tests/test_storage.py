@@ -27,7 +27,7 @@ def chunks(doc_id: str, texts: list[str]) -> list[Chunk]:
     return [Chunk(f"{doc_id}-{i}-{t}", doc_id, i, "article", t, article=f"제{i + 1}조") for i, t in enumerate(texts)]
 
 
-HEAD = "0006_standalone_question"
+HEAD = "0007_groups_audit"
 """The newest migration: bump it with each new one (a forgotten upgrade then fails here)."""
 
 

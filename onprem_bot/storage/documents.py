@@ -9,9 +9,15 @@ from typing import Any
 
 from sqlalchemy import CursorResult, delete, func, insert, select
 
+from onprem_bot.access import OPERATOR, Viewer, parse_groups
+from onprem_bot.errors import OnpremBotError
 from onprem_bot.storage.db import Database
 from onprem_bot.storage.schema import ChunkRow, DocumentRow
 from onprem_bot.types import Chunk
+
+
+class DocumentError(OnpremBotError):
+    """A document that is not stored was named."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,9 @@ class DocumentInfo:
     chunk_count: int
     ingested_at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[str, ...] | None = None
+    """The groups that may read it (``()``: everyone). On :meth:`DocumentStore.replace`, None keeps the
+    stored document's groups, so a re-ingest without ``--groups`` never opens a restricted document."""
 
 
 class DocumentStore:
@@ -42,10 +51,37 @@ class DocumentStore:
             row = s.get(DocumentRow, document_id)
             return _info(row) if row else None
 
-    def list_all(self) -> list[DocumentInfo]:
-        """Every stored document, by title."""
+    def list_all(self, viewer: Viewer = OPERATOR) -> list[DocumentInfo]:
+        """Every stored document ``viewer`` may read, by title."""
         with self.db.session() as s:
-            return [_info(r) for r in s.scalars(select(DocumentRow).order_by(DocumentRow.title, DocumentRow.path))]
+            rows = s.scalars(select(DocumentRow).order_by(DocumentRow.title, DocumentRow.path))
+            return [_info(r) for r in rows if viewer.may_read(r.groups or ())]
+
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Each stored document's groups by document id (``()``: everyone); read fresh on every call."""
+        with self.db.session() as s:
+            return {i: tuple(g or ()) for i, g in s.execute(select(DocumentRow.id, DocumentRow.groups))}
+
+    def readable(self, viewer: Viewer) -> frozenset[str]:
+        """The ids of the documents ``viewer`` may read."""
+        return frozenset(i for i, g in self.groups().items() if viewer.may_read(g))
+
+    def set_groups(self, document_id: str, groups: Sequence[str]) -> tuple[str, ...]:
+        """Replace a document's groups (names checked by :func:`parse_groups`); returns the previous ones.
+        :class:`DocumentError` when there is no such document."""
+        clean = parse_groups(groups)
+        with self.db.session() as s:
+            row = s.get(DocumentRow, document_id)
+            if row is None:
+                raise DocumentError(f"문서가 없습니다 (no such document): {document_id}")
+            before = tuple(row.groups or ())
+            row.groups = list(clean)
+            return before
+
+    def chunk_documents(self) -> dict[str, str]:
+        """The document id of every stored chunk, by chunk id."""
+        with self.db.session() as s:
+            return {c: d for c, d in s.execute(select(ChunkRow.id, ChunkRow.document_id))}
 
     def replace(self, info: DocumentInfo, chunks: Sequence[Chunk]) -> None:
         """Store ``info`` and exactly ``chunks`` for it, in one transaction.
@@ -66,6 +102,10 @@ class DocumentStore:
             doc.chunk_count = len(rows)
             doc.meta = dict(info.metadata)
             doc.ingested_at = info.ingested_at
+            if info.groups is not None:
+                doc.groups = list(parse_groups(info.groups))
+            elif doc.groups is None:
+                doc.groups = []
             s.add(doc)
             s.flush()
             if rows:
@@ -122,6 +162,7 @@ def _info(row: DocumentRow) -> DocumentInfo:
         chunk_count=row.chunk_count,
         ingested_at=row.ingested_at,
         metadata=dict(row.meta or {}),
+        groups=tuple(row.groups or ()),
     )
 
 

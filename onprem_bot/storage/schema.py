@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -27,6 +27,8 @@ class DocumentRow(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The groups that may read the document; empty: everyone (migration 0007)."""
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     chunks: Mapped[list[ChunkRow]] = relationship(
@@ -86,6 +88,8 @@ class FaqEntryRow(Base):
     alternatives: Mapped[list[str]] = mapped_column(JSON, default=list)
     answer: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(64), default="")
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The groups that may be answered from the entry; empty: everyone (migration 0007)."""
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(64))
@@ -183,3 +187,38 @@ class FeedbackRow(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who did what, when (migration 0007): questions asked with what was retrieved and cited, and
+    changes to groups and accounts. ``subject`` is what was acted on (a document id, a user name, the
+    masked question); ``detail`` the rest."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LoginFailureRow(Base):
+    """One failed log-in for a throttle key (``user:<name>`` or ``client:<id>``), at a Unix time (migration
+    0007): kept in the database so the throttle survives a restart and is shared by replicas."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), index=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class LoginLockoutRow(Base):
+    """A throttle key refused until a Unix time (migration 0007)."""
+
+    __tablename__ = "login_lockouts"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    until: Mapped[float] = mapped_column(Float)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, select
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from onprem_bot.access import Viewer, parse_groups
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.storage.db import Database
 from onprem_bot.storage.schema import Base
 
-ROLES = ("admin", "editor")
-"""``admin``: everything; ``editor``: the FAQ and the documents."""
+ROLES = ("admin", "editor", "user")
+"""``admin``: every page and every document; ``editor``: the FAQ and the documents pages; ``user``: the
+chat only. Editors and users read the documents of their groups (:mod:`onprem_bot.access`)."""
+SOURCES = ("local", "ldap")
+"""Where an account's password lives: the database (``local``) or the directory (``ldap``)."""
 
 
 class UserError(OnpremBotError):
@@ -33,6 +38,9 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The groups whose documents the account reads (migration 0007)."""
+    source: Mapped[str] = mapped_column(String(16), default="local")
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,13 @@ class User:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    groups: tuple[str, ...] = ()
+    source: str = "local"
+
+    @property
+    def viewer(self) -> Viewer:
+        """What this account may read: an ``admin`` everything, others their groups' documents."""
+        return Viewer(self.name, frozenset(self.groups), everything=self.role == "admin")
 
 
 def clean_name(name: str) -> str:
@@ -68,15 +83,26 @@ class UserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, name: str, password_hash: str, role: str) -> User:
-        """A new active account; :class:`UserError` when the name is taken."""
-        name, role = clean_name(name), check_role(role)
+    def create(
+        self, name: str, password_hash: str, role: str, groups: Sequence[str] = (), source: str = "local"
+    ) -> User:
+        """A new active account; :class:`UserError` when the name is taken; groups via :func:`parse_groups`."""
+        name, role, clean = clean_name(name), check_role(role), list(parse_groups(groups))
+        if source not in SOURCES:
+            raise UserError(f"알 수 없는 계정 출처 (unknown account source) {source!r}; valid: {', '.join(SOURCES)}")
         with self.db.session() as s:
             if s.scalar(select(UserRow).where(UserRow.name == name)) is not None:
                 raise UserError(f"이미 있는 사용자입니다 (user exists): {name}")
             now = _now()
             row = UserRow(
-                name=name, password_hash=password_hash, role=role, active=True, created_at=now, password_changed_at=now
+                name=name,
+                password_hash=password_hash,
+                role=role,
+                active=True,
+                created_at=now,
+                password_changed_at=now,
+                groups=clean,
+                source=source,
             )
             s.add(row)
             s.flush()
@@ -113,6 +139,15 @@ class UserStore:
         with self.db.session() as s:
             self._row(s, name).role = check_role(role)
 
+    def set_groups(self, name: str, groups: Sequence[str]) -> tuple[str, ...]:
+        """Replace an account's groups; returns the previous ones."""
+        clean = parse_groups(groups)
+        with self.db.session() as s:
+            row = self._row(s, name)
+            before = tuple(row.groups or ())
+            row.groups = list(clean)
+            return before
+
     def set_active(self, name: str, active: bool) -> None:
         """Enable or disable an account (a disabled account cannot log in)."""
         with self.db.session() as s:
@@ -135,7 +170,16 @@ class UserStore:
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.name, row.role, bool(row.active), row.created_at, row.last_login_at)
+    return User(
+        row.id,
+        row.name,
+        row.role,
+        bool(row.active),
+        row.created_at,
+        row.last_login_at,
+        tuple(row.groups or ()),
+        row.source or "local",
+    )
 
 
 def _now() -> datetime:
