@@ -46,6 +46,10 @@ class App:
     doc_admin: Any = None
     faq_phrasings: Any = None
     """Users' wordings waiting to become FAQ alternatives (:mod:`onprem_bot.faq.phrasings`)."""
+    audit: Any = None
+    """The audit log (:class:`~onprem_bot.storage.audit.AuditLog`): questions, group and account changes."""
+    access: Any = None
+    """Document groups and accounts, audited (:class:`~onprem_bot.access_admin.AccessAdmin`)."""
 
     def reindex(self, progress: bool = False) -> Any:
         """Rebuild the search index from every stored chunk (atomic swap); returns its metadata."""
@@ -99,7 +103,13 @@ def build_app(settings: Settings) -> App:
     db = Database(settings.db_url)
     db.migrate()
     documents = DocumentStore(db)
-    ingestor = Ingestor(documents, settings.ingest.chunker, settings.ingest.max_tokens, ocr_from_settings(settings))
+    ingestor = Ingestor(
+        documents,
+        settings.ingest.chunker,
+        settings.ingest.max_tokens,
+        ocr_from_settings(settings),
+        settings.ingest.folder_groups,
+    )
     analyzer = KoreanAnalyzer()
     embedder = build_embedder(settings)
     extra = settings.retrieval.synonyms_file or settings.home / "synonyms.tsv"
@@ -196,25 +206,33 @@ def _ui_services(
     indexer: Any,
 ) -> dict[str, Any]:
     """Log-in, the conversation log, chat and administration (used by the web UI)."""
+    from onprem_bot.access_admin import AccessAdmin
     from onprem_bot.admin import DocumentAdmin, FaqAdmin
     from onprem_bot.auth import AuthService
     from onprem_bot.chat import ChatService
     from onprem_bot.faq.phrasings import PhrasingStore
     from onprem_bot.privacy import Masker
+    from onprem_bot.storage.audit import AuditLog
     from onprem_bot.storage.conversations import ConversationStore
     from onprem_bot.storage.users import UserStore
 
-    conversations = ConversationStore(db, Masker(settings.privacy.mask_logs))
+    masker = Masker(settings.privacy.mask_logs)
+    conversations = ConversationStore(db, masker)
     phrasings = PhrasingStore(db)
+    audit = AuditLog(db, masker)
+    users = UserStore(db)
+    auth = AuthService(users, settings.auth)
 
     def reindex() -> Any:
         return indexer.build(documents.chunks())
 
     return {
-        "auth": AuthService(UserStore(db), settings.auth),
+        "auth": auth,
         "conversations": conversations,
-        "chat": ChatService(pipeline, conversations, documents, faq_store, phrasings),
+        "chat": ChatService(pipeline, conversations, documents, faq_store, phrasings, audit),
         "faq_admin": FaqAdmin(faq_store, faq, phrasings),
         "doc_admin": DocumentAdmin(documents, ingestor, reindex, settings.home / "uploads", settings.ui.max_upload_mb),
         "faq_phrasings": phrasings,
+        "audit": audit,
+        "access": AccessAdmin(documents, users, auth, audit),
     }

@@ -3,6 +3,9 @@
 The UI (and any other front end) calls only this: :meth:`ChatService.stream` yields the answer's
 text pieces as the model writes them and, last, the :class:`StoredMessage` that was logged (the
 final answer may differ from the streamed text: corrected values, an extractive fallback).
+Every call names its reader (a :class:`~onprem_bot.access.Viewer`; by default :data:`PUBLIC`, who
+reads only documents without groups): answers, suggestions and source views never show anything
+else, and each question goes to the audit log with the documents retrieved and cited.
 """
 
 from __future__ import annotations
@@ -11,26 +14,35 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from onprem_bot.access import PUBLIC, Viewer
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.storage.conversations import ConversationError, ConversationStore, StoredMessage
 from onprem_bot.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
 CLICK_USER = "chat"
-"""Who a phrasing learned from a chat click is recorded as (chat users do not log in)."""
+"""Who a phrasing learned from a chat click is recorded as when the chat is open (no log-in)."""
 
 
 class ChatService:
     """Pipeline + conversation log + the sources behind citations."""
 
     def __init__(
-        self, pipeline: Any, conversations: ConversationStore, documents: Any, faq_store: Any, phrasings: Any = None
+        self,
+        pipeline: Any,
+        conversations: ConversationStore,
+        documents: Any,
+        faq_store: Any,
+        phrasings: Any = None,
+        audit: Any = None,
     ) -> None:
         self.pipeline = pipeline
         self.conversations = conversations
         self.documents = documents
         self.faq_store = faq_store
         self.phrasings = phrasings
+        self.audit = audit
+        """An :class:`~onprem_bot.storage.audit.AuditLog`, or None (no audit)."""
 
     def start(self, session_key: str) -> str:
         """A new conversation for a browser session."""
@@ -47,29 +59,34 @@ class ChatService:
             for m in self.conversations.messages(conversation_id)
         ]
 
-    def stream(self, conversation_id: str, question: str) -> Iterator[str | StoredMessage]:
+    def stream(self, conversation_id: str, question: str, viewer: Viewer = PUBLIC) -> Iterator[str | StoredMessage]:
         """Text pieces, then the logged message (raises the pipeline's errors, e.g. an empty question).
 
         The conversation's earlier turns go with the question, so a follow-up ("차 지원받으면요?") is
         understood in context (:mod:`onprem_bot.contextualiser`)."""
         final: Answer | None = None
-        for item in self.pipeline.stream(question, self.turns(conversation_id)):
+        for item in self.pipeline.stream(question, self.turns(conversation_id), viewer):
             if isinstance(item, Answer):
                 final = item
             else:
                 yield item
         assert final is not None, "the pipeline ended without an answer"
-        yield self.conversations.record(conversation_id, question, final)
+        stored = self.conversations.record(conversation_id, question, final)
+        if self.audit is not None:
+            self.audit.asked(viewer.name, question, final)
+        yield stored
 
-    def ask(self, conversation_id: str, question: str) -> StoredMessage:
+    def ask(self, conversation_id: str, question: str, viewer: Viewer = PUBLIC) -> StoredMessage:
         """The logged message (the stream consumed)."""
         last: Any = None
-        for last in self.stream(conversation_id, question):  # noqa: B007
+        for last in self.stream(conversation_id, question, viewer):  # noqa: B007
             pass
         assert isinstance(last, StoredMessage)
         return last
 
-    def choose_suggestion(self, conversation_id: str, message_id: int, entry_id: Any) -> StoredMessage:
+    def choose_suggestion(
+        self, conversation_id: str, message_id: int, entry_id: Any, viewer: Viewer = PUBLIC
+    ) -> StoredMessage:
         """The user picked 관련 FAQ ``entry_id`` under answer ``message_id``: log that entry's approved
         answer (verbatim, route ``faq``, cited as FAQ #id) in the conversation, and record the
         question they asked as a pending phrasing of the entry (a failure there never costs the answer).
@@ -90,6 +107,8 @@ class ChatService:
             raise ConversationError(f"FAQ #{entry_id}은(는) 삭제되어 보여 드릴 수 없습니다 (entry deleted)") from None
         if not entry.enabled:
             raise ConversationError(f"FAQ #{entry_id}은(는) 지금 사용하지 않는 항목입니다 (entry disabled)")
+        if not viewer.may_read(entry.groups):
+            raise ConversationError(f"FAQ #{entry_id}은(는) 볼 수 있는 권한이 없습니다 (not in your groups)")
         if self.phrasings is not None:
             try:
                 self.phrasings.record(entry.id, original.question, "click", CLICK_USER, message_id=message_id)
@@ -102,13 +121,18 @@ class ChatService:
         """Store thumbs up (1) / down (-1) and an optional comment on an answer."""
         self.conversations.feedback(message_id, rating, comment)
 
-    def source_text(self, citation: Citation) -> str | None:
-        """The whole quoted source of a citation (the chunk, or the FAQ entry), or None when gone."""
+    def source_text(self, citation: Citation, viewer: Viewer = PUBLIC) -> str | None:
+        """The whole quoted source of a citation (the chunk, or the FAQ entry), or None when it is gone or
+        ``viewer`` may no longer read it (its groups changed after the answer was given)."""
         if citation.chunk_id.startswith("faq:"):
             try:
                 entry = self.faq_store.get(int(citation.chunk_id[4:]))
             except Exception:
                 return None
-            return f"{entry.question}\n\n{entry.answer}"
+            return f"{entry.question}\n\n{entry.answer}" if viewer.may_read(entry.groups) else None
         chunk = self.documents.chunks_by_ids([citation.chunk_id]).get(citation.chunk_id)
-        return chunk.text if chunk is not None else None
+        if chunk is None:
+            return None
+        if viewer.restricted and chunk.document_id not in self.documents.readable(viewer):
+            return None
+        return chunk.text

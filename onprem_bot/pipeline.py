@@ -14,6 +14,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from onprem_bot.access import OPERATOR, Viewer
 from onprem_bot.answer_guards import QUOTED_NOTICE, cite_sentences, ends_sentence, guard, is_refusal
 from onprem_bot.citations import (
     attribute,
@@ -82,21 +83,23 @@ class Pipeline:
         self.contextualiser = contextualiser
         """Makes follow-up questions standalone (:mod:`onprem_bot.contextualiser`); None: questions alone."""
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), viewer: Viewer = OPERATOR) -> Answer:
         """The final answer to ``question`` after ``history`` (the stream consumed)."""
         final: Answer | None = None
-        for item in self.stream(question, history):
+        for item in self.stream(question, history, viewer):
             if isinstance(item, Answer):
                 final = item
         assert final is not None
         return final
 
-    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: Sequence[Turn] = (), viewer: Viewer = OPERATOR) -> Iterator[str | Answer]:
         """Text pieces while the model writes, then the final :class:`Answer`.
 
         ``history``: the conversation's earlier turns, oldest first. A follow-up is made standalone
         by the contextualiser and that question is what the FAQ, retrieval, the model and the checker
         see (``Answer.standalone_question`` when it differs); the history itself is never a source.
+        ``viewer``: whose answer it is; the FAQ and retrieval see only the entries and documents this
+        reader may read (:mod:`onprem_bot.access`), so nothing else can be quoted, cited or suggested.
         """
         if not isinstance(question, str) or not question.strip():
             raise QueryError("질문이 비어 있습니다 (empty question)")
@@ -107,7 +110,7 @@ class Pipeline:
             else Standalone(question.strip(), question.strip())
         )
         spent = _ms(t)
-        for item in self._answer(standalone.question, standalone.prefer_documents, list(standalone.notices)):
+        for item in self._answer(standalone.question, standalone.prefer_documents, list(standalone.notices), viewer):
             if isinstance(item, Answer):
                 timings = {**(item.timings or {}), "contextualise_ms": spent}
                 item = replace(
@@ -115,7 +118,9 @@ class Pipeline:
                 )
             yield item
 
-    def _answer(self, question: str, prefer: Sequence[str], notices: list[str]) -> Iterator[str | Answer]:
+    def _answer(
+        self, question: str, prefer: Sequence[str], notices: list[str], viewer: Viewer
+    ) -> Iterator[str | Answer]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question = question.strip()
@@ -125,17 +130,21 @@ class Pipeline:
         suggestions: tuple[Any, ...] = ()
         if self.faq is not None and self.faq_enabled:
             t = time.perf_counter()
-            match = self.faq.match(question)
+            match = self.faq.match(question, viewer) if viewer.restricted else self.faq.match(question)
             timings["faq_ms"] = _ms(t)
             if match.matched:
                 yield _done(Answer(match.answer, "faq", (faq_citation(match),)), timings, started, notices)
                 return
             suggestions = tuple(getattr(match, "suggestions", ()) or ())[:3]  # 관련 FAQ, shown with the answer
         t = time.perf_counter()
-        hits = (
-            self.retriever.run(question, k=self.k, prefer=prefer) if prefer else self.retriever.run(question, k=self.k)
-        )
+        options: dict[str, Any] = {"k": self.k}
+        if prefer:
+            options["prefer"] = prefer
+        if viewer.restricted:
+            options["viewer"] = viewer
+        hits = self.retriever.run(question, **options)
         timings["retrieval_ms"] = _ms(t)
+        retrieved = tuple((h.chunk.id, h.chunk.document_id, h.chunk.doc_title) for h in hits)
         relevance = max((_relevance(h, self.profile) for h in hits), default=0.0)
         if (
             not hits
@@ -144,17 +153,21 @@ class Pipeline:
             or (self.judge is not None and not self.judge.run(question, hits).answerable)
         ):
             closest = tuple(chunk_citation(i + 1, h) for i, h in enumerate(hits[:3]))
-            yield _done(Answer(NOT_FOUND, "refused", closest), timings, started, notices, suggestions)
+            yield _done(
+                Answer(NOT_FOUND, "refused", closest, retrieved=retrieved), timings, started, notices, suggestions
+            )
             return
         if self.settings.mode == "extractive" or self.llm is None:
-            yield _done(self._extractive(question, hits), timings, started, notices, suggestions)
+            yield _done(
+                replace(self._extractive(question, hits), retrieved=retrieved), timings, started, notices, suggestions
+            )
             return
         try:
             final = yield from self._generate(question, hits, timings, notices)
         except LLMError as exc:  # a missing or dead model must not take the answer down: quote the sources
             notices.append(NO_MODEL.format(error=exc))
             final = self._extractive(question, hits)
-        yield _done(final, timings, started, notices, suggestions)
+        yield _done(replace(final, retrieved=retrieved), timings, started, notices, suggestions)
 
     def _generate(
         self, question: str, hits: Sequence[Hit], timings: dict[str, float], notices: list[str]

@@ -124,6 +124,9 @@ class Answer:
     fallback_reason: str | None = None
     """Why a model answer was replaced by the quote (``loop``, ``question_echo``, … see
     :data:`onprem_bot.answer_guards.REASONS`); for the log and ``--json``, not for employees."""
+    retrieved: tuple[tuple[str, str, str], ...] = ()
+    """``(chunk_id, document_id, doc_title)`` of every retrieved chunk, best first: for the audit log only
+    (never shown; the citations are what the reader sees)."""
 
     def as_json(self) -> dict[str, object]:
         """The DESIGN.md ``ask --json`` contract."""

@@ -64,17 +64,24 @@ def read_history(path: Path) -> list[Turn]:
     type=click.Path(path_type=Path, dir_okay=False),
     help='앞선 대화 (earlier turns): JSON 목록 [{"question", "answer"}], 오래된 것부터',
 )
+@click.option(
+    "--user", help="이 사용자로 묻습니다: 그 사람이 볼 수 있는 문서·FAQ만 (default: the operator, everything)"
+)
 @click.pass_context
-def ask(ctx: click.Context, question: str, as_json: bool, history_file: Path | None) -> None:
+def ask(ctx: click.Context, question: str, as_json: bool, history_file: Path | None, user: str | None) -> None:
     """질문에 답합니다: FAQ 먼저, 없으면 문서 검색과 언어 모델 (FAQ first, then the documents)."""
     history = read_history(history_file) if history_file is not None else []
-    pipeline = app_of(ctx).pipeline
+    app = app_of(ctx)
+    viewer = app.access.viewer(user)
+    pipeline = app.pipeline
     if as_json:
-        print_json(pipeline.ask(question, history).as_json())
+        answer = pipeline.ask(question, history, viewer)
+        app.audit.asked(viewer.name, question, answer)
+        print_json(answer.as_json())
         return
     streamed = ""
     final: Answer | None = None
-    for item in pipeline.stream(question, history):
+    for item in pipeline.stream(question, history, viewer):
         if isinstance(item, Answer):
             final = item
         else:
@@ -82,6 +89,7 @@ def ask(ctx: click.Context, question: str, as_json: bool, history_file: Path | N
             click.echo(item, nl=False)
             sys.stdout.flush()
     assert final is not None
+    app.audit.asked(viewer.name, question, final)
     if streamed and final.answer.strip() != streamed.strip():
         click.echo("\n\n(검증 후 수정된 답변 / final answer after checking)")
         click.echo(final.answer)

@@ -23,19 +23,35 @@ from onprem_bot.errors import OnpremBotError
 @click.option("--chunker", type=click.Choice(CHUNKER_NAMES), help="청크 방식 강제 (force a chunker; default: auto)")
 @click.option("--strict", is_flag=True, help="한 파일이라도 실패하면 실패로 종료 (fail if any file is skipped)")
 @click.option("--reindex", is_flag=True, help="변경이 없어도 검색 색인을 다시 만듭니다 (rebuild the search index)")
+@click.option(
+    "--groups",
+    help="이 문서를 볼 수 있는 그룹, 쉼표로 구분 (who may read them: 인사팀,임원; '' = everyone; "
+    "default: ingest.folder_groups, else unchanged)",
+)
 @click.pass_context
 def ingest(
-    ctx: click.Context, paths: tuple[Path, ...], as_json: bool, chunker: str | None, strict: bool, reindex: bool
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    chunker: str | None,
+    strict: bool,
+    reindex: bool,
+    groups: str | None,
 ) -> None:
     """문서(파일·폴더)를 수집해 청크로 저장합니다 (ingest files and folders)."""
     from tqdm import tqdm
 
+    from onprem_bot.access import parse_groups
     from onprem_bot.ingest.pipeline import FileResult, Ingestor
+    from onprem_bot.storage.audit import DOCUMENT_GROUPS
 
+    wanted = None if groups is None else parse_groups(groups)  # a bad name stops before any work
     app = app_of(ctx)
     ingestor = app.ingestor
     if chunker:
-        ingestor = Ingestor(app.documents, chunker, app.settings.ingest.max_tokens, ingestor.ocr)
+        ingestor = Ingestor(
+            app.documents, chunker, app.settings.ingest.max_tokens, ingestor.ocr, app.settings.ingest.folder_groups
+        )
     bar: Any = None
     total_files = 0
 
@@ -56,7 +72,7 @@ def ingest(
             (bar.write if bar is not None else click.echo)(f"경고 (warning): {result.warning}", file=sys.stderr)
 
     try:
-        report = ingestor.run(list(paths), on_file=on_file, on_start=on_start)
+        report = ingestor.run(list(paths), on_file=on_file, on_start=on_start, groups=wanted)
     finally:
         if bar is not None:
             bar.close()
@@ -68,6 +84,10 @@ def ingest(
             else "모든 파일이 실패했습니다 (every file failed)"
         )
     summary = report.summary()
+    if wanted is not None:
+        for r in report.stored:
+            app.audit.record("operator", DOCUMENT_GROUPS, r.document_id, {"after": list(wanted), "via": "ingest"})
+        summary["groups"] = list(wanted)
     seeded = _import_snapshots(app, paths)
     if seeded:
         summary["snapshot_vectors"] = seeded
@@ -98,19 +118,59 @@ def _import_snapshots(app: Any, paths: Sequence[Path]) -> int:
     return sum(import_snapshot(cached, p) for p in paths if p.is_dir())
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
 @click.pass_context
 def documents(ctx: click.Context, as_json: bool) -> None:
-    """저장된 문서 목록 (list stored documents)."""
+    """저장된 문서 목록 (list stored documents; subcommand: set-groups)."""
+    if ctx.invoked_subcommand is not None:
+        return
     docs = app_of(ctx).documents.list_all()
     if as_json:
         print_json({"documents": [{k: v for k, v in d.__dict__.items() if k != "metadata"} for d in docs]})
         return
     for d in docs:
+        who = ",".join(d.groups or ()) or "전체"
         click.echo(
-            f"{d.title}\t{d.doc_type}\t{d.chunker}\t청크 {d.chunk_count}\t{d.ingested_at:%Y-%m-%d %H:%M}\t{d.path}"
+            f"{d.title}\t{d.doc_type}\t{d.chunker}\t청크 {d.chunk_count}\t{d.ingested_at:%Y-%m-%d %H:%M}\t"
+            f"열람 {who}\t{d.id}\t{d.path}"
         )
+
+
+@documents.command("set-groups")
+@click.argument("document")
+@click.option("--groups", required=True, help="볼 수 있는 그룹, 쉼표로 구분 ('' = 전체 공개)")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@click.pass_context
+def set_groups(ctx: click.Context, document: str, groups: str, as_json: bool) -> None:
+    """문서를 볼 수 있는 그룹을 바꿉니다 (DOCUMENT: id, path or unique title; applies at once)."""
+    app = app_of(ctx)
+    doc = find_document(app.documents.list_all(), document)
+    after = app.access.set_document_groups(doc.id, groups, by="operator")
+    if as_json:
+        print_json({"document": doc.id, "title": doc.title, "groups": list(after)})
+    else:
+        click.echo(f"{doc.title}: 열람 그룹 {','.join(after) or '전체'}")
+
+
+def find_document(docs: Sequence[Any], key: str) -> Any:
+    """The document whose id, path (resolved) or title is ``key``; :class:`OnpremBotError` when none or
+    several titles match (naming their ids)."""
+    for d in docs:
+        if d.id == key:
+            return d
+    path = str(Path(key).expanduser().resolve())
+    for d in docs:
+        if d.path == path:
+            return d
+    titled = [d for d in docs if d.title == key]
+    if len(titled) == 1:
+        return titled[0]
+    if titled:
+        raise OnpremBotError(
+            f"제목이 '{key}'인 문서가 여러 개입니다 (several documents): id로 지정하세요: {', '.join(d.id for d in titled)}"
+        )
+    raise OnpremBotError(f"문서를 찾을 수 없습니다 (no such document): {key}; onprem-bot documents 로 목록을 보세요")
 
 
 @cli.command()

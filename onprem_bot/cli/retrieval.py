@@ -34,10 +34,19 @@ def hit_json(hit: Any) -> dict[str, Any]:
 @click.option("-k", "k", type=click.IntRange(1, 100), help="결과 수 (default: settings.retrieval.k)")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@click.option(
+    "--user", help="이 사용자가 볼 수 있는 문서에서만 (as this account; default: the operator, every document)"
+)
 @click.pass_context
-def search(ctx: click.Context, question: str, k: int | None, mode: str, as_json: bool) -> None:
+def search(ctx: click.Context, question: str, k: int | None, mode: str, as_json: bool, user: str | None) -> None:
     """문서에서 질문과 관련된 조문·문단을 찾습니다 (hybrid search)."""
-    hits = app_of(ctx).retriever.run(question, k=k, mode=mode)
+    app = app_of(ctx)
+    viewer = app.access.viewer(user)
+    hits = (
+        app.retriever.run(question, k=k, mode=mode, viewer=viewer)
+        if user
+        else app.retriever.run(question, k=k, mode=mode)
+    )
     if as_json:
         print_json({"hits": [hit_json(h) for h in hits]})
         return

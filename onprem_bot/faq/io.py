@@ -1,7 +1,7 @@
 """FAQ files: CSV (UTF-8 or CP949) and XLSX in, CSV and XLSX out.
 
-Columns ``question,answer[,category,alternatives]`` (or the Korean headers 질문, 답변, 분류,
-유사질문); alternatives are separated by ``|`` or line breaks inside the cell. Rows are
+Columns ``question,answer[,category,alternatives,groups]`` (or the Korean headers 질문, 답변, 분류,
+유사질문, 그룹); alternatives are separated by ``|`` or line breaks inside the cell. Rows are
 streamed, so a 100,000-row file never sits in memory twice. On export, a cell starting with
 ``=``, ``+``, ``-``, ``@`` (or a tab/CR) is prefixed with ``'`` so a spreadsheet never runs it
 as a formula; import strips that prefix again, so export → import is lossless.
@@ -26,6 +26,7 @@ HEADERS = {
     "answer": ("answer", "답변", "a", "답"),
     "category": ("category", "분류", "카테고리", "범주"),
     "alternatives": ("alternatives", "alternative", "유사질문", "다른질문", "paraphrases"),
+    "groups": ("groups", "group", "그룹", "열람그룹", "열람 그룹"),
 }
 REQUIRED = ("question", "answer")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -138,6 +139,7 @@ def _row(record: Sequence[str], columns: dict[str, int]) -> dict[str, Any]:
         "answer": cell("answer"),
         "category": cell("category"),
         "alternatives": alternatives,
+        "groups": cell("groups"),
     }
 
 
@@ -160,9 +162,18 @@ def write_faq_file(entries: Sequence[FaqEntry], path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise FaqError(f"지원하지 않는 형식입니다 (unsupported type) {path.name}; valid: .csv, .xlsx")
-    rows = [["question", "answer", "category", "alternatives", "enabled"]]
+    rows = [["question", "answer", "category", "alternatives", "enabled", "groups"]]
     for e in entries:
-        rows.append([e.question, e.answer, e.category, " | ".join(e.alternatives), "1" if e.enabled else "0"])
+        rows.append(
+            [
+                e.question,
+                e.answer,
+                e.category,
+                " | ".join(e.alternatives),
+                "1" if e.enabled else "0",
+                ",".join(e.groups),
+            ]
+        )
     safe = [rows[0], *[[escape_cell(c) for c in r] for r in rows[1:]]]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

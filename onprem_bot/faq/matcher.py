@@ -25,6 +25,7 @@ least ``suggest_threshold`` are suggested.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import re
@@ -244,6 +245,13 @@ class FaqMatcher:
         self._dense = None
         if self.embedder is not None and self._keys and (self.dense_weight > 0 or self.scorer is not None):
             self._dense = embed_keys(self.embedder, [k for _, k in self._keys], self.key_side)
+
+    def fresh(self) -> FaqMatcher:
+        """A matcher with the same models, weights and bars and no entries (to :meth:`build` over another set)."""
+        out = copy.copy(self)
+        out._chars = CharNgramIndex()
+        out.build([])
+        return out
 
     _wants_entry_texts = False
     """Set on an instance (calibration) to analyse answers without a scorer."""

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onprem_bot.access import GroupError, parse_groups
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.faq.matcher import exact_key
 from onprem_bot.storage.db import Database
@@ -23,7 +24,7 @@ from onprem_bot.storage.schema import FaqEntryRow, FaqHistoryRow
 
 MAX_QUESTION_CHARS = 1000
 MAX_ANSWER_CHARS = 20_000
-FIELDS = ("question", "alternatives", "answer", "category", "enabled")
+FIELDS = ("question", "alternatives", "answer", "category", "enabled", "groups")
 
 
 class FaqError(OnpremBotError):
@@ -47,6 +48,8 @@ class FaqEntry:
     version: int = 1
     updated_by: str = ""
     updated_at: datetime | None = None
+    groups: tuple[str, ...] = ()
+    """The groups that may be answered from this entry; empty: everyone."""
 
 
 @dataclass(frozen=True)
@@ -122,13 +125,21 @@ class FaqStore:
             return int(s.scalar(select(func.max(FaqHistoryRow.id))) or 0)
 
     def add(
-        self, question: str, answer: str, category: str = "", alternatives: Iterable[str] = (), by: str = "admin"
+        self,
+        question: str,
+        answer: str,
+        category: str = "",
+        alternatives: Iterable[str] = (),
+        by: str = "admin",
+        groups: Iterable[str] = (),
     ) -> FaqEntry:
         """Create an entry; a question already asked by another entry is refused, naming it."""
         question, answer, alts = clean_fields(question, answer, alternatives)
+        clean_groups = _groups(groups)
         with self.db.session() as s:
             _refuse_duplicates(s, [question, *alts], None)
             row = _new_row(question, answer, category, alts, by)
+            row.groups = list(clean_groups)
             s.add(row)
             s.flush()
             _log(s, row.id, "create", by, None, _values(row))
@@ -160,6 +171,8 @@ class FaqStore:
             row.question, row.answer, row.alternatives = question, answer, list(alts)
             row.category = str(changes.get("category", row.category) or "").strip()
             row.enabled = bool(changes.get("enabled", row.enabled))
+            if "groups" in changes:
+                row.groups = list(_groups(changes["groups"]))
             new = _values(row)
             if new != old:
                 row.version += 1
@@ -229,7 +242,12 @@ class FaqStore:
                     )
                     continue
                 first_line[key] = line
-                _apply(s, by_key, report, q, a, str(data.get("category") or "").strip(), alts, by)
+                try:
+                    row_groups = _groups(data.get("groups") or ())
+                except FaqError as exc:
+                    report.rejected.append((line, str(exc)))
+                    continue
+                _apply(s, by_key, report, q, a, str(data.get("category") or "").strip(), alts, by, row_groups)
             progress(done)
             if strict and report.rejected:  # raising inside the transaction rolls it back
                 line, reason = report.rejected[0]
@@ -282,10 +300,13 @@ def _apply(
     cat: str,
     alts: Sequence[str],
     by: str,
+    groups: Sequence[str] = (),
 ) -> None:
+    """An empty ``groups`` cell keeps an existing entry's groups (an import never opens a restricted entry)."""
     row = by_key.get(exact_key(q))
     if row is None:
         row = _new_row(q, a, cat, alts, by)
+        row.groups = list(groups)
         s.add(row)
         s.flush()
         _log(s, row.id, "import", by, None, _values(row))
@@ -294,6 +315,8 @@ def _apply(
         old = _values(row)
         merged = list(dict.fromkeys([*row.alternatives, *alts]))
         row.answer, row.category, row.alternatives = a, cat or row.category, merged
+        if groups:
+            row.groups = list(groups)
         if _values(row) == old:
             report.unchanged += 1
             return
@@ -341,7 +364,21 @@ def _new_row(question: str, answer: str, category: str, alts: Sequence[str], by:
 
 
 def _values(row: FaqEntryRow) -> dict[str, Any]:
-    return {name: list(row.alternatives) if name == "alternatives" else getattr(row, name) for name in FIELDS}
+    out = {
+        name: list(getattr(row, name) or []) if name in ("alternatives", "groups") else getattr(row, name)
+        for name in FIELDS
+    }
+    if not out["groups"]:
+        del out["groups"]  # history written before groups existed compares equal
+    return out
+
+
+def _groups(value: Any) -> tuple[str, ...]:
+    """Group names from a cell or a list, as :class:`FaqError` (one line) when one is unusable."""
+    try:
+        return parse_groups(value)
+    except GroupError as exc:
+        raise FaqError(str(exc)) from None
 
 
 def _log(
@@ -361,6 +398,7 @@ def _entry(row: FaqEntryRow) -> FaqEntry:
         row.version,
         row.updated_by,
         row.updated_at,
+        tuple(row.groups or ()),
     )
 
 

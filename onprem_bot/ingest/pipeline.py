@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from onprem_bot.access import parse_groups
 from onprem_bot.config import CHUNKER_NAMES
 from onprem_bot.errors import ConfigError, LoaderError, NoDocumentsError, OnpremBotError
 from onprem_bot.ingest.chunking import chunk_document
@@ -111,7 +112,12 @@ class Ingestor:
     """Loads, chunks and stores documents; one transaction per document."""
 
     def __init__(
-        self, store: DocumentStore, chunker: str = "auto", max_tokens: int = 450, ocr: TesseractOcr | None = None
+        self,
+        store: DocumentStore,
+        chunker: str = "auto",
+        max_tokens: int = 450,
+        ocr: TesseractOcr | None = None,
+        folder_groups: Mapping[str, str] | None = None,
     ) -> None:
         if chunker not in CHUNKER_NAMES:
             raise ConfigError(f"chunker={chunker!r}: 알 수 없는 값 (unknown); valid: {', '.join(CHUNKER_NAMES)}")
@@ -122,6 +128,17 @@ class Ingestor:
         self.max_tokens = max_tokens
         self.ocr = ocr
         """Reads PDF pages without usable text; ``None``: such pages are skipped with a warning."""
+        self.folder_groups = {Path(k).expanduser().resolve(): parse_groups(v) for k, v in (folder_groups or {}).items()}
+        """Folder → groups for files ingested from under it without explicit groups (``ingest.folder_groups``)."""
+
+    def groups_for(self, path: Path, groups: Sequence[str] | None = None) -> tuple[str, ...] | None:
+        """The groups a file is stored with: ``groups`` when given, else those of the deepest configured
+        folder holding it, else None (a new document: everyone; a stored one keeps its groups)."""
+        if groups is not None:
+            return parse_groups(groups)
+        resolved = path.resolve()
+        holders = [f for f in self.folder_groups if resolved.is_relative_to(f)]
+        return self.folder_groups[max(holders, key=lambda f: len(f.parts))] if holders else None
 
     @property
     def config_key(self) -> str:
@@ -133,24 +150,27 @@ class Ingestor:
         paths: Sequence[Path],
         on_file: Callable[[FileResult], None] | None = None,
         on_start: Callable[[int], None] | None = None,
+        groups: Sequence[str] | None = None,
     ) -> IngestReport:
-        """Ingest every file under ``paths``; bad files are skipped and reported, not fatal."""
+        """Ingest every file under ``paths``; bad files are skipped and reported, not fatal.
+
+        ``groups``: who may read the documents (``()``: everyone; None: see :meth:`groups_for`)."""
         started = time.perf_counter()
         files, ignored = collect_files(paths)
         if on_start:
             on_start(len(files))
         results = []
         for path in files:
-            result = self.ingest_file(path)
+            result = self.ingest_file(path, self.groups_for(path, groups))
             results.append(result)
             if on_file:
                 on_file(result)
         return IngestReport(tuple(results), time.perf_counter() - started, tuple(ignored))
 
-    def ingest_file(self, path: Path) -> FileResult:
-        """Ingest one file: skipped with its error when it cannot be read or chunked."""
+    def ingest_file(self, path: Path, groups: Sequence[str] | None = None) -> FileResult:
+        """Ingest one file: skipped with its error when it cannot be read or chunked; ``groups`` as in :meth:`run`."""
         try:
-            return self._ingest(path)
+            return self._ingest(path, None if groups is None else tuple(groups))
         except LoaderError as exc:
             return FileResult(path, "skipped", error=exc.reason)
         except OnpremBotError as exc:
@@ -158,7 +178,7 @@ class Ingestor:
         except Exception as exc:  # a bug on one file must not stop the other files
             return FileResult(path, "skipped", error=f"처리 중 오류 (internal error: {type(exc).__name__}: {exc})")
 
-    def _ingest(self, path: Path) -> FileResult:
+    def _ingest(self, path: Path, groups: tuple[str, ...] | None) -> FileResult:
         if not path.exists():
             raise LoaderError(path, "파일이 없습니다 (file not found)")
         doc_id = document_id_for(path)
@@ -169,6 +189,8 @@ class Ingestor:
         # pages skipped for want of OCR are read once OCR is there
         if old and same and not (old.metadata.get(SKIPPED_KEY) and self.ocr is not None and self.ocr.available()):
             warning = old.metadata.get(WARNING_KEY) or None
+            if groups is not None and tuple(old.groups or ()) != groups:
+                self.store.set_groups(doc_id, groups)
             return FileResult(path, "unchanged", doc_id, old.title, old.chunker, old.chunk_count, warning=warning)
         doc = normalized_document(load_document(path, self.ocr))  # one Unicode form in storage, whatever the source
         name, chunks = chunk_document(doc, doc_id, self.chunker, self.max_tokens)
@@ -185,6 +207,7 @@ class Ingestor:
             chunk_count=len(chunks),
             ingested_at=now(),
             metadata={**dict(doc.metadata), "chunking": self.config_key},
+            groups=groups,
         )
         self.store.replace(info, chunks)
         warning = doc.metadata.get(WARNING_KEY) or None
