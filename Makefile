@@ -72,8 +72,9 @@ bench: install
 test: install browser test-deps
 	$(BIN)/python -m pytest
 
-# A PostgreSQL server (tests/pg.py starts one on 127.0.0.1) and iproute2 (loopback inside
-# `unshare -n` for the offline tests): installed when missing and we are root.
+# A PostgreSQL server (tests/pg.py starts one on 127.0.0.1), iproute2 (loopback inside
+# `unshare -n` for the offline tests) and OpenLDAP (tests/ldap_server.py starts a slapd on
+# 127.0.0.1): installed when missing and we are root.
 test-deps:
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v ip >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -82,6 +83,13 @@ test-deps:
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql iproute2 >/dev/null; } \
 		|| echo "경고: postgresql 설치 실패 — PostgreSQL 테스트는 건너뜁니다 (install failed)"; \
 	else echo "참고: PostgreSQL 서버가 없어 PostgreSQL 테스트를 건너뜁니다 (sudo apt-get install -y postgresql)"; fi
+	@if command -v slapd >/dev/null || [ -x /usr/sbin/slapd ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "OpenLDAP을 설치합니다 (installing slapd ldap-utils)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; } \
+		|| echo "경고: slapd 설치 실패 — 디렉터리(LDAP) 테스트는 건너뜁니다 (install failed)"; \
+	else echo "참고: slapd가 없어 디렉터리(LDAP) 테스트를 건너뜁니다 (sudo apt-get install -y slapd ldap-utils)"; fi
 
 # Debian's headless Chromium (+ chromedriver and a Korean font for readable screenshots) for the UI
 # browser smoke test; installed when missing and we are root, otherwise that one test is skipped.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from onprem_bot.access import GroupError, clean_group
 from onprem_bot.errors import ConfigError
 
 CHAT_MODES = ("open", "login")
@@ -30,15 +31,27 @@ class LdapSettings:
     group_attribute: str = "cn"
     """The attribute that names a group."""
     group_map: dict[str, str] = field(default_factory=dict)
-    """Directory group name → product group; empty: the directory names are used as they are."""
+    """Directory group name (matched ignoring case) → product group; empty: the directory names are used as
+    they are; given: directory groups not in the map are dropped."""
     role: str = "user"
     """The role a directory account gets on first log-in (``user`` or ``editor``)."""
     timeout_s: float = 5.0
-    """Connect and receive timeout per server."""
+    """Connect and receive timeout per server, in seconds."""
+    ca_file: str = ""
+    """PEM file of the CA that signed the ``ldaps://`` servers' certificates; empty: the system's CAs.
+    Certificates are always checked."""
 
     def __post_init__(self) -> None:
         if self.url and "{name}" not in self.user_dn:
             raise ConfigError("auth.ldap.user_dn must contain {name} when auth.ldap.url is set")
+        for url in self.url.split():
+            if not url.lower().startswith(("ldap://", "ldaps://")):
+                raise ConfigError(f"auth.ldap.url: {url!r} must start with ldap:// or ldaps://")
+        for source, group in self.group_map.items():
+            try:
+                clean_group(group)
+            except GroupError as exc:
+                raise ConfigError(f"auth.ldap.group_map[{source!r}]: {exc}") from None
         if self.role not in ("user", "editor"):
             raise ConfigError(f"auth.ldap.role={self.role!r}: valid: user, editor")
         if self.timeout_s <= 0:

@@ -18,6 +18,8 @@ from onprem_bot.auth import (
     verify_password,
 )
 from onprem_bot.config import AuthSettings
+from onprem_bot.storage.db import Database
+from onprem_bot.storage.schema import LoginFailureRow
 from onprem_bot.storage.users import UserError, UserStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,6 +102,66 @@ def test_session_times_out_when_idle_and_when_the_account_is_disabled(app: App) 
     assert auth.touch(session) is None
     with pytest.raises(LoginError):
         auth.login("kim", "long enough pw")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    """A migrated database on either backend (the throttle's rows are plain SQL on both)."""
+    url = f"sqlite:///{tmp_path / 'auth.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    database = Database(url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+def test_the_throttle_is_shared_by_replicas_and_survives_a_restart(db: Database) -> None:
+    clock = Clock()
+    settings = AuthSettings(max_failures=3, lockout_s=300, failure_window_s=900)
+    one, two = (AuthService(UserStore(db), settings, clock=clock) for _ in range(2))
+    one.create_user("kim", "long enough pw", "editor")
+    for auth in (one, two, one):  # failures through either replica add up
+        with pytest.raises(LoginError, match="올바르지 않습니다"):
+            auth.login("kim", "wrong password", client=f"browser-{id(auth)}")
+    with pytest.raises(LoginError, match="너무 많습니다"):
+        two.login("kim", "long enough pw", client="another")
+    restarted = AuthService(UserStore(db), settings, clock=clock)
+    with pytest.raises(LoginError, match="5분 후"):
+        restarted.login("kim", "long enough pw")
+    clock.now += 301
+    assert restarted.login("kim", "long enough pw").user == "kim"
+    with db.session() as s:  # the lock-out cleared the name's failures; the browsers' stay until their window ends
+        keys = sorted(r.key for r in s.query(LoginFailureRow))
+    assert keys == sorted([f"client:browser-{id(one)}"] * 2 + [f"client:browser-{id(two)}"])
+
+
+def test_failures_outside_the_window_are_forgotten_and_pruned(db: Database) -> None:
+    clock = Clock()
+    auth = AuthService(UserStore(db), AuthSettings(max_failures=3, failure_window_s=60), clock=clock)
+    for _ in range(2):
+        with pytest.raises(LoginError, match="올바르지 않습니다"):
+            auth.login("kim", "wrong password")
+    clock.now += 61
+    with pytest.raises(LoginError, match="올바르지 않습니다"):
+        auth.login("kim", "wrong password")  # only one failure within the window: not locked
+    with db.session() as s:
+        assert s.query(LoginFailureRow).count() == 1  # the two old rows are gone
+    with pytest.raises(LoginError, match="올바르지 않습니다"):
+        auth.login("kim", "wrong password")
+
+
+def test_sessions_carry_groups_and_touch_rereads_them(app: App) -> None:
+    clock = Clock()
+    auth = AuthService(UserStore(app.db), AuthSettings(), clock=clock)
+    auth.create_user("lee", "long enough pw", "user", groups=["인사팀", "임원"])
+    auth.create_user("boss", "long enough pw", "admin")
+    session = auth.login("lee", "long enough pw")
+    assert session.groups == ("인사팀", "임원") and not session.can("faq")
+    viewer = session.viewer
+    assert viewer.name == "lee" and viewer.may_read(["임원"]) and not viewer.may_read(["재무팀"])
+    assert not viewer.everything and auth.login("boss", "long enough pw").viewer.everything
+    auth.users.set_groups("lee", ["재무팀"])
+    touched = auth.touch(session)
+    assert touched is not None and touched.groups == ("재무팀",) and touched.viewer.may_read(["재무팀"])
 
 
 def run_cli(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
