@@ -85,7 +85,7 @@ def ingest(
         )
     summary = report.summary()
     if wanted is not None:
-        for r in report.stored:
+        for r in report.ok:
             app.audit.record("operator", DOCUMENT_GROUPS, r.document_id, {"after": list(wanted), "via": "ingest"})
         summary["groups"] = list(wanted)
     seeded = _import_snapshots(app, paths)
