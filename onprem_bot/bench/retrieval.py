@@ -27,6 +27,7 @@ import numpy as np
 
 from onprem_bot.config import RetrievalSettings
 from onprem_bot.embed.e5 import E5_DIMENSION
+from onprem_bot.index.access_mask import write_documents
 from onprem_bot.index.bm25 import BM25Index, top_k
 from onprem_bot.index.builder import BM25_METHOD
 from onprem_bot.index.retriever import HybridRetriever
@@ -107,10 +108,7 @@ def run_benchmark(
     results = []
     for size in sizes:
         progress(f"{size:,}개 청크 색인")
-        rng = random.Random(size)
-        picks = [rng.sample(range(len(sentences)), rng.randint(3, 6)) for _ in range(size)]
-        tokens = [[t for i in p for t in sentence_tokens[i]] for p in picks]
-        vectors = np.vstack([_unit(sentence_vectors[p].sum(axis=0)) for p in picks]).astype(np.float32)
+        tokens, vectors = synthetic_chunks(sentence_tokens, sentence_vectors, size)
         with tempfile.TemporaryDirectory() as tmp:
             results.append(
                 {
@@ -120,6 +118,39 @@ def run_benchmark(
                 | {"query_encode_p50_ms": encode_ms}
             )
     return {"sizes": results}
+
+
+def synthetic_chunks(
+    sentence_tokens: Sequence[Sequence[str]], sentence_vectors: np.ndarray, size: int
+) -> tuple[list[list[str]], np.ndarray]:
+    """``size`` chunks of 3-6 random sentences: (BM25 tokens per chunk, unit vectors float32 ``(size, dim)``)."""
+    rng = random.Random(size)
+    picks = [rng.sample(range(len(sentence_tokens)), rng.randint(3, 6)) for _ in range(size)]
+    tokens = [[t for i in p for t in sentence_tokens[i]] for p in picks]
+    vectors = np.vstack([_unit(sentence_vectors[p].sum(axis=0)) for p in picks]).astype(np.float32)
+    return tokens, vectors
+
+
+def write_generation(
+    store: IndexStore, tokens: list[list[str]], vectors: np.ndarray, documents: Sequence[str] | None = None
+) -> Path:
+    """Write a live generation of the synthetic chunks (ids ``"0"..``; ``documents``: one id per chunk)."""
+    hnsw_threshold = RetrievalSettings().hnsw_threshold
+
+    def write(folder: Path) -> IndexMeta:
+        folder.mkdir(parents=True)
+        (folder / "ids.json").write_text(json.dumps([str(i) for i in range(len(tokens))]), encoding="utf-8")
+        (folder / "labels.json").write_text(json.dumps([["벤치", None]] * len(tokens)), encoding="utf-8")
+        if documents is not None:
+            write_documents(folder, documents)
+        BM25Index(method=BM25_METHOD).build(tokens).save(folder / "bm25")
+        vector_index = VectorIndex(DIMENSION, hnsw_threshold).build(vectors)
+        vector_index.save(folder / "vectors.faiss")
+        return IndexMeta(
+            INDEX_FORMAT, _FixedEmbedder.name, DIMENSION, len(tokens), time.time(), BM25_METHOD, 0, vector_index.kind
+        )
+
+    return store.write(write)
 
 
 def _measure(
@@ -134,20 +165,8 @@ def _measure(
 ) -> dict[str, Any]:
     settings = RetrievalSettings()
     store = IndexStore(root / "index")
-
-    def write(folder: Path) -> IndexMeta:
-        folder.mkdir(parents=True)
-        (folder / "ids.json").write_text(json.dumps([str(i) for i in range(len(tokens))]), encoding="utf-8")
-        (folder / "labels.json").write_text(json.dumps([["벤치", None]] * len(tokens)), encoding="utf-8")
-        BM25Index(method=BM25_METHOD).build(tokens).save(folder / "bm25")
-        vector_index = VectorIndex(DIMENSION, settings.hnsw_threshold).build(vectors)
-        vector_index.save(folder / "vectors.faiss")
-        return IndexMeta(
-            INDEX_FORMAT, _FixedEmbedder.name, DIMENSION, len(tokens), time.time(), BM25_METHOD, 0, vector_index.kind
-        )
-
     started = time.perf_counter()
-    folder = store.write(write)
+    folder = write_generation(store, tokens, vectors)
     build_s = time.perf_counter() - started
     load = _load_in_subprocess(folder, len(tokens))
     retriever = HybridRetriever(store, analyzer, _FixedEmbedder(), synonyms, replace(settings, k=10))
@@ -209,6 +228,7 @@ def _query_encode_ms(encoder: Any | None, questions: Sequence[str]) -> float | N
 _LOAD_SCRIPT = """
 import json, pathlib, sys, time, psutil
 import bm25s, faiss
+from onprem_bot.index.access_mask import write_documents
 from onprem_bot.index.bm25 import BM25Index, top_k
 from onprem_bot.index.builder import BM25_METHOD
 from onprem_bot.index.vectors import VectorIndex

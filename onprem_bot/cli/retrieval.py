@@ -119,18 +119,32 @@ def bench() -> None:
 )
 @click.option("--queries", type=click.IntRange(5, 1000), default=60, show_default=True)
 @click.option("--no-encoder", is_flag=True, help="기본 임베더의 질문 인코딩 측정 생략")
+@click.option(
+    "--groups", is_flag=True, help="그룹 필터 검색 vs 필터 없음 (group-filtered hybrid p95 as a ratio, N chunks)"
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def bench_retrieval(
-    ctx: click.Context, chunks: int, corpus: Path | None, queries: int, no_encoder: bool, as_json: bool
+    ctx: click.Context, chunks: int, corpus: Path | None, queries: int, no_encoder: bool, groups: bool, as_json: bool
 ) -> None:
-    """BM25 / dense / hybrid 검색 지연시간 (10k and N chunks) vs rank-bm25."""
+    """BM25 / dense / hybrid 검색 지연시간 (10k and N chunks) vs rank-bm25; --groups: filtered vs unfiltered."""
     from onprem_bot.bench.retrieval import run_benchmark
     from onprem_bot.eval.retrieval import read_dataset
 
     app = app_of(ctx)
     corpus = corpus or Path(__file__).resolve().parents[2] / "corpus"
     questions = [r["question"] for r in read_dataset(dev_set_path())][:queries]
+    if groups:
+        from onprem_bot.bench.retrieval_groups import run_groups_benchmark
+
+        result = run_groups_benchmark(
+            corpus, chunks, questions, app.analyzer, app.retriever.synonyms, lambda m: click.echo(m, err=True)
+        )
+        if as_json:
+            print_json(result)
+        else:
+            click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+        return
     sizes = sorted({min(10_000, chunks), chunks})
     encoder = None if no_encoder else app.embedder
     report = run_benchmark(

@@ -73,12 +73,15 @@ class BM25Index:
                 out[i] = int(indptr[tid + 1]) - int(indptr[tid])
         return out
 
-    def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every document for the query ``tokens`` (unknown tokens ignored)."""
+    def scores(self, tokens: Sequence[str], allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every document for the query ``tokens`` (unknown tokens ignored), float32 shape ``(size,)``.
+
+        ``allowed`` (bool, shape ``(size,)``): the other documents score 0, so :func:`top_k` never returns them."""
         known = self.known(tokens)
         if not known:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._require().get_scores(known), dtype=np.float32)  # type: ignore[attr-defined]
+        scores = np.asarray(self._require().get_scores(known), dtype=np.float32)  # type: ignore[attr-defined]
+        return scores if allowed is None else np.where(allowed, scores, np.float32(0))
 
     def _require(self) -> object:
         if self._model is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from onprem_bot.config import RetrievalSettings
+from onprem_bot.index.access_mask import write_documents
 from onprem_bot.index.bm25 import BM25Index
 from onprem_bot.index.store import INDEX_FORMAT, IndexMeta, IndexStore
 from onprem_bot.index.vectors import VectorIndex
@@ -68,6 +69,7 @@ class IndexBuilder:
             (folder / "ids.json").write_text(json.dumps([c.id for c in chunks]), encoding="utf-8")
             labels = [[c.doc_title, c.article] for c in chunks]
             (folder / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+            write_documents(folder, [c.document_id for c in chunks])  # who may read each position
             BM25Index(method=BM25_METHOD).build(tokens if chunks else [[""]]).save(folder / "bm25")
             vector_index = VectorIndex(dimension, self.settings.hnsw_threshold)
             vector_index.build(vectors.reshape(-1, dimension)).save(folder / "vectors.faiss")

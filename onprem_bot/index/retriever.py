@@ -1,4 +1,8 @@
-"""Hybrid retrieval: BM25 over Mecab morphemes + dense vectors, fused, with reference boosts."""
+"""Hybrid retrieval: BM25 over Mecab morphemes + dense vectors, fused, with reference boosts.
+
+A restricted :class:`~onprem_bot.access.Viewer` is searched only among the chunks of the documents
+they may read: both retrievers are restricted before ranking (see :mod:`onprem_bot.index.access_mask`).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from onprem_bot.access import OPERATOR, Viewer
 from onprem_bot.config import RetrievalSettings
 from onprem_bot.errors import QueryError, SearchIndexError
+from onprem_bot.index.access_mask import AccessFilter, PositionFilter
 from onprem_bot.index.bm25 import BM25Index, top_k
 from onprem_bot.index.fusion import reciprocal_rank_fusion, weighted_fusion
 from onprem_bot.index.store import IndexMeta, IndexStore
@@ -59,7 +65,12 @@ def check_query(query: str, max_chars: int) -> str:
 
 
 class HybridRetriever:
-    """Searches the live index generation; reloads it when a new one is built."""
+    """Searches the live index generation; reloads it when a new one is built.
+
+    ``readable(viewer)``: the ids of the documents a viewer may read, read fresh on every restricted
+    query (``DocumentStore.readable``); without it a restricted viewer is refused. ``chunk_documents()``:
+    ``{chunk id: document id}`` (``DocumentStore.chunk_documents``), used only for an index generation
+    built before ``documents.json`` was written."""
 
     def __init__(
         self,
@@ -69,6 +80,8 @@ class HybridRetriever:
         synonyms: Any,
         settings: RetrievalSettings,
         fetch: Callable[[Sequence[str]], dict[str, Chunk]] | None = None,
+        readable: Callable[[Viewer], frozenset[str]] | None = None,
+        chunk_documents: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         self.store = store
         self.analyzer = analyzer
@@ -76,6 +89,7 @@ class HybridRetriever:
         self.synonyms = synonyms
         self.settings = settings
         self.fetch = fetch
+        self.access = AccessFilter(readable, chunk_documents)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
@@ -122,24 +136,47 @@ class HybridRetriever:
         assert self._loaded is not None
         return self._loaded.bm25.document_frequency(tokens), self._loaded.meta.count
 
-    def run(self, query: str, k: int | None = None, mode: str = "hybrid", prefer: Sequence[str] = ()) -> list[Hit]:
+    def run(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: str = "hybrid",
+        prefer: Sequence[str] = (),
+        viewer: Viewer = OPERATOR,
+    ) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (``mode``: hybrid, bm25 or dense); chunks of the documents
-        titled in ``prefer`` get ``followup_boost`` unless the query names a document itself."""
+        titled in ``prefer`` get ``followup_boost`` unless the query names a document itself. A restricted
+        ``viewer`` gets only chunks of documents ``readable(viewer)`` returns (``k`` of them when that many match)."""
         if self.fetch is None:
             raise RuntimeError("HybridRetriever.run needs a chunk fetcher; use rank() for positions")
-        ranked = self.rank(query, k, mode, prefer)
+        ranked, within = self._rank(query, k, mode, prefer, viewer)
         loaded = self._loaded
         assert loaded is not None
         chunks = self.fetch([loaded.ids[r.position] for r in ranked])
         hits: list[Hit] = []
         for r in ranked:
             chunk = chunks.get(loaded.ids[r.position])
-            if chunk is not None:  # a chunk deleted after the index was built
-                hits.append(Hit(chunk, r.score, r.bm25, r.dense, len(hits) + 1))
+            if chunk is None:  # a chunk deleted after the index was built
+                continue
+            if within is not None and chunk.document_id not in within.documents:
+                continue  # never expected (the mask is by document); checked again at no cost
+            hits.append(Hit(chunk, r.score, r.bm25, r.dense, len(hits) + 1))
         return hits
 
-    def rank(self, query: str, k: int | None = None, mode: str = "hybrid", prefer: Sequence[str] = ()) -> list[Ranked]:
-        """Like :meth:`run` but returns index positions and scores (no database access)."""
+    def rank(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: str = "hybrid",
+        prefer: Sequence[str] = (),
+        viewer: Viewer = OPERATOR,
+    ) -> list[Ranked]:
+        """Like :meth:`run` but returns index positions and scores (no database access but ``readable``)."""
+        return self._rank(query, k, mode, prefer, viewer)[0]
+
+    def _rank(
+        self, query: str, k: int | None, mode: str, prefer: Sequence[str], viewer: Viewer
+    ) -> tuple[list[Ranked], PositionFilter | None]:
         if mode not in MODES:
             raise ValueError(f"mode={mode!r}: valid: {', '.join(MODES)}")
         k = k or self.settings.k
@@ -149,20 +186,22 @@ class HybridRetriever:
         self.warm_up()
         loaded = self._loaded
         assert loaded is not None
+        within = self.access.filter(viewer, loaded.folder, loaded.ids, loaded.labels)  # None: sees everything
         tokens = self.analyzer.tokens(
             statute_style(text)
         )  # BM25 sees 1주, 1일, 이내 where people wrote 일주일, 하루, 언제까지
-        refs = detect_references(text, loaded.titles)
+        refs = detect_references(text, loaded.titles if within is None else within.titles)
         if not tokens and not refs.articles:
             raise QueryError("검색할 단어가 없습니다 (no searchable words in the question)")
         n = self.settings.candidates
-        bm25_all = loaded.bm25.scores(self.synonyms.expand(tokens, self.analyzer, text))
+        allowed = None if within is None else within.allowed
+        bm25_all = loaded.bm25.scores(self.synonyms.expand(tokens, self.analyzer, text), allowed)
         bm25_top = dict(top_k(bm25_all, n)) if mode != "dense" else {}
         if not _HANGUL.search(text) and not bm25_top and not refs.articles:
             raise QueryError("한국어로 질문해 주세요 (ask in Korean: no document contains these words)")
         qvec = self.embedder.embed_query(text) if mode != "bm25" else None
-        dense_top = dict(loaded.vectors.search(qvec, n)) if qvec is not None else {}
-        referenced = _referenced(loaded, refs.statutes, refs.articles) if mode == "hybrid" else []
+        dense_top = dict(loaded.vectors.search(qvec, n, within)) if qvec is not None else {}
+        referenced = _referenced(loaded, refs.statutes, refs.articles, allowed) if mode == "hybrid" else []
         union = sorted(set(bm25_top) | set(dense_top) | set(referenced))
         bm25 = {p: float(bm25_all[p]) for p in union}
         dense = loaded.vectors.similarity(qvec, union) if qvec is not None else {}
@@ -175,7 +214,7 @@ class HybridRetriever:
             fused = _boost(fused, loaded, refs.statutes, refs.articles, self.settings)
             if prefer and not refs.statutes:
                 fused = _prefer(fused, loaded, prefer, self.settings.followup_boost)
-        return [Ranked(p, s, bm25.get(p, 0.0), dense.get(p, 0.0)) for p, s in fused[:k]]
+        return [Ranked(p, s, bm25.get(p, 0.0), dense.get(p, 0.0)) for p, s in fused[:k]], within
 
     def _fuse(
         self, bm25: dict[int, float], dense: dict[int, float], bm25_top: dict[int, float], dense_top: dict[int, float]
@@ -211,11 +250,16 @@ def _load(store: IndexStore, folder: Path, meta: IndexMeta) -> _Loaded:
     return _Loaded(folder, meta, ids, labels, bm25, vectors, by_article, titles)
 
 
-def _referenced(loaded: _Loaded, statutes: Sequence[str], articles: Sequence[str]) -> list[int]:
-    """Positions of the chunks of the articles named in the question (of the named statutes, if any)."""
+def _referenced(
+    loaded: _Loaded, statutes: Sequence[str], articles: Sequence[str], allowed: np.ndarray | None = None
+) -> list[int]:
+    """Positions of the chunks of the articles named in the question (of the named statutes, if any),
+    among the ``allowed`` positions (bool, shape ``(count,)``; None: all)."""
     out: list[int] = []
     for article in articles:
         for pos in loaded.by_article.get(article, []):
+            if allowed is not None and not allowed[pos]:
+                continue
             if not statutes or loaded.labels[pos][0] in statutes:
                 out.append(pos)
     return out[:200]

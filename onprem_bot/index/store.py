@@ -1,7 +1,9 @@
 """Index generations on disk, swapped atomically.
 
 Layout under ``<home>/index``: one folder per generation (``gen-<time>-<rand>``) holding
-``meta.json``, ``ids.json`` (chunk ids in index order), ``bm25/`` and ``vectors.faiss``; the
+``meta.json``, ``ids.json`` (chunk ids in index order), ``labels.json`` ([title, article] per
+position), ``documents.json`` (the document of each position, for access filtering; absent in
+generations built before it: the retriever then asks the database), ``bm25/`` and ``vectors.faiss``; the
 file ``CURRENT`` names the live generation. A build writes a new folder completely, then
 replaces ``CURRENT`` with ``os.replace`` (atomic), so readers see the old or the new index,
 never a half-written one, and a crash mid-build leaves the old one in place.

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from onprem_bot.errors import SearchIndexError
+
+if TYPE_CHECKING:
+    from onprem_bot.index.access_mask import PositionFilter
+
+EXACT_LIMIT = 2048
+"""A filtered HNSW search over at most this many allowed vectors scores them all (exact, ~0.5 ms at 384 dims)."""
+_EXACT_BATCH = 8192
 
 
 class VectorIndex:
@@ -83,13 +90,59 @@ class VectorIndex:
         out._configure()
         return out
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The ``k`` nearest vectors to ``query`` as (position, cosine), best first."""
+    def search(self, query: np.ndarray, k: int, within: PositionFilter | None = None) -> list[tuple[int, float]]:
+        """The ``k`` nearest vectors to ``query`` (shape ``(dimension,)``) as (position, cosine), best first.
+
+        ``within``: only those positions are searched (faiss ``IDSelectorBitmap``, so ``min(k, allowed)``
+        results come back, never a disallowed one); a GPU index, an HNSW index with at most
+        :data:`EXACT_LIMIT` allowed vectors, or an HNSW search that found fewer than ``k`` is answered by
+        scoring the allowed vectors exactly."""
         if self._index is None or self.size == 0 or k <= 0:
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, ids = self._index.search(q, min(k, self.size))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        if within is None:
+            scores, ids = self._index.search(q, min(k, self.size))
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        k = min(k, within.count)
+        if k == 0:
+            return []
+        import faiss as faiss_module
+
+        faiss: Any = faiss_module  # the stubs lack the search parameters
+        hnsw = isinstance(self._index, faiss.IndexHNSWFlat)
+        if _on_gpu(self._index) or (hnsw and within.count <= EXACT_LIMIT):
+            return self._exact(q[0], within.positions, k)
+        selector = faiss.IDSelectorBitmap(self.size, faiss.swig_ptr(within.bits))
+        params: Any
+        if hnsw:
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+        else:  # flat: exact, and faster than unfiltered (disallowed vectors are skipped)
+            params = faiss.SearchParameters(sel=selector)
+        scores, ids = self._index.search(q, k, params=params)
+        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return found if len(found) >= k else self._exact(q[0], within.positions, k)
+
+    def _exact(self, query: np.ndarray, positions: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best of ``positions`` by exact inner product, batch by batch (bounded memory)."""
+        best_pos = np.empty(0, dtype=np.int64)
+        best_sim = np.empty(0, dtype=np.float32)
+        for start in range(0, positions.size, _EXACT_BATCH):
+            part = positions[start : start + _EXACT_BATCH]
+            sims = self._vectors(part) @ query
+            best_pos = np.concatenate([best_pos, part])
+            best_sim = np.concatenate([best_sim, sims.astype(np.float32)])
+            if best_pos.size > k:
+                keep = np.argpartition(-best_sim, k - 1)[:k]
+                best_pos, best_sim = best_pos[keep], best_sim[keep]
+        order = np.lexsort((best_pos, -best_sim))
+        return [(int(best_pos[i]), float(best_sim[i])) for i in order[:k]]
+
+    def _vectors(self, positions: np.ndarray) -> np.ndarray:
+        """The stored vectors at ``positions``, shape ``(len(positions), dimension)`` float32."""
+        try:
+            return np.asarray(self._index.reconstruct_batch(np.ascontiguousarray(positions, dtype=np.int64)))
+        except (RuntimeError, AttributeError):  # an index type without batch reconstruction
+            return np.vstack([self._index.reconstruct(int(p)) for p in positions])
 
     def similarity(self, query: np.ndarray, positions: list[int]) -> dict[int, float]:
         """Exact cosine between ``query`` and the stored vectors at ``positions``."""
