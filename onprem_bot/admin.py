@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from onprem_bot.access import OPERATOR, Viewer, parse_groups
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.faq.store import FaqConflictError, FaqEntry, FaqError, ImportReport
 
@@ -285,6 +286,8 @@ class UploadReport:
 
 
 Progress = Callable[[float, str], None]
+ALL_READERS = "전체"
+"""How the documents list shows a document without groups (everyone may read it)."""
 
 
 class DocumentAdmin:
@@ -324,17 +327,36 @@ class DocumentAdmin:
             raise UploadError(f"'{Path(name).name}': 빈 파일입니다.")
         return safe
 
-    def ingest_uploads(self, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> UploadReport:
+    def ingest_uploads(
+        self,
+        files: Sequence[tuple[str, bytes]],
+        progress: Progress | None = None,
+        groups: str | Sequence[str] | None = None,
+        viewer: Viewer = OPERATOR,
+    ) -> UploadReport:
         """Store and ingest uploaded files, then rebuild the index once.
 
         Every file is checked first: one refused file refuses the whole upload (nothing is
         stored). A file that cannot be read is removed again (a replaced file is restored) and
         reported; the others are kept. Chat keeps answering from the old index until the swap.
+
+        ``groups`` (``"인사팀,임원"`` or a list) may read the files; ``()`` or ``""``: everyone; None: a new
+        document is for everyone and a replaced one keeps its groups. A bad group name raises
+        :class:`~onprem_bot.access.GroupError` before anything is stored. A file that would replace a
+        stored document ``viewer`` may not read is refused (:class:`UploadError`, nothing stored).
         """
         progress = progress or (lambda _f, _t: None)
+        clean = None if groups is None else parse_groups(groups)
         names = [self.check_upload(name, len(data)) for name, data in files]
         if len(set(names)) != len(names):
             raise UploadError("같은 이름의 파일이 두 번 들어 있습니다 (duplicate file names).")
+        if viewer.restricted:
+            hidden = {Path(d.path).resolve() for d in self.documents.list_all() if not viewer.may_read(d.groups or ())}
+            for name, (original, _) in zip(names, files, strict=True):
+                if (self.uploads_dir / name).resolve() in hidden:
+                    raise UploadError(
+                        f"'{Path(original).name}': 같은 이름의 문서가 이미 있고 열람 권한이 없어 바꿀 수 없습니다."
+                    )
         report = UploadReport()
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         changed = False
@@ -342,7 +364,7 @@ class DocumentAdmin:
             progress(i / (len(files) + 1), f"수집 중: {name} ({i + 1}/{len(files)})")
             target = self.uploads_dir / name
             backup = _write_with_backup(target, data)
-            result = self.ingestor.ingest_file(target)
+            result = self.ingestor.ingest_file(target, clean)
             if result.status == "skipped":
                 _restore(target, backup)
                 report.failed.append((original, str(result.error)))
@@ -357,19 +379,20 @@ class DocumentAdmin:
         progress(1.0, "완료")
         return report
 
-    def rows(self) -> list[dict[str, Any]]:
-        """The stored documents for the list."""
+    def rows(self, viewer: Viewer = OPERATOR) -> list[dict[str, Any]]:
+        """The stored documents ``viewer`` may read, for the list (열람 그룹: the groups, or 전체 for everyone)."""
         return [
             {
                 "id": d.id,
                 "제목": d.title,
+                "열람 그룹": ", ".join(d.groups or ()) or ALL_READERS,
                 "형식": d.doc_type,
                 "청크 수": d.chunk_count,
                 "수집 시각": _local(d.ingested_at),
                 "크기(KB)": round(d.size_bytes / 1024, 1),
                 "파일": Path(d.path).name,
             }
-            for d in self.documents.list_all()
+            for d in self.documents.list_all(viewer)
         ]
 
     def delete(self, document_id: str) -> str:

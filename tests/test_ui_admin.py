@@ -57,8 +57,8 @@ def test_repeated_failures_are_throttled(users: None, monkeypatch: pytest.Monkey
 def test_admin_sees_every_section_editor_only_faq_and_documents(users: None) -> None:
     at = log_in(fresh_app_test().run(), "boss", PASSWORD)
     assert not at.exception
-    assert at.sidebar.radio(key="admin_section").options == ["FAQ", "문서", "검토", "대시보드", "평가 보고서"]
-    for section in ("검토", "대시보드", "평가 보고서"):
+    assert at.sidebar.radio(key="admin_section").options == ["FAQ", "문서", "검토", "대시보드", "평가 보고서", "사용자"]
+    for section in ("검토", "대시보드", "사용자", "평가 보고서"):
         at.sidebar.radio(key="admin_section").set_value(section).run()
         assert not at.exception
     assert any("onprem-bot eval" in plain(i.value) for i in at.info)  # no report yet: how to make one
@@ -132,7 +132,7 @@ def test_faq_import_and_export(users: None) -> None:
     assert not at.exception
     assert any("추가 1" in plain(s.value) for s in at.success)
     assert services().faq.match("식대는 얼마인가요?").matched
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.proto.label for b in at.get("download_button")]
     assert "CSV로 내보내기" in labels and "XLSX로 내보내기" in labels
     at.file_uploader(key="faq_import_file").set_value(("faq.pdf", b"%PDF", "application/pdf")).run()
     click(at, "가져오기")

@@ -4,18 +4,37 @@ alternative the chat matcher answers), and the review page's 같은 질문 link.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from onprem_bot.access import OPERATOR, Viewer
 from onprem_bot.cli import main
+from onprem_bot.faq.matcher import FaqMatch, FaqSuggestion
+from onprem_bot.faq.service import FaqService
 from tests.statute_sample import STATUTE_MD
-from tests.test_faq_suggestions import suggest_for_misses
 from tests.test_ui_admin import PASSWORD, users  # noqa: F401  (the fixture: an admin and an editor)
 from tests.ui_helpers import fresh_app_test, log_in, plain, services
 
 QUESTION = "근로자의 정의는 무엇인가요?"
+
+
+def suggest_for_misses(monkeypatch: pytest.MonkeyPatch, n: int = 2) -> None:
+    """Every FAQ miss comes with the first ``n`` enabled entries the reader may see as suggestions (the
+    plumbing is tested, not the matcher's own suggestion rule); the chat always names its reader."""
+    original = FaqService.match
+
+    def match(self: FaqService, question: str, viewer: Viewer = OPERATOR) -> FaqMatch:
+        found = original(self, question, viewer)
+        if found.matched:
+            return found
+        visible = [e for e in self.store.enabled() if viewer.may_read(e.groups)]
+        offered = tuple(FaqSuggestion(e.id, e.question, 0.5 - i / 10) for i, e in enumerate(visible[:n]))
+        return replace(found, suggestions=offered)
+
+    monkeypatch.setattr(FaqService, "match", match)
 
 
 @pytest.fixture

@@ -1,17 +1,20 @@
-"""The administration pages (log-in required): FAQ, documents, review, dashboard."""
+"""The administration pages (log-in required): FAQ, documents, review, dashboard, users and the audit log."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from ui_common import flash, md, session_key, show_flashes
+from login import current_session, login_form, who
+from page_documents import documents_page
+from page_users import users_page
+from ui_common import date_range, flash, md, show_flashes
 
-from onprem_bot.admin import FAQ_COLUMNS, UploadError, local_time
-from onprem_bot.auth import AuthSession, LoginError
+from onprem_bot.admin import FAQ_COLUMNS, local_time
+from onprem_bot.auth import AuthSession
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.faq.phrasings import SOURCE_NAMES
 from onprem_bot.storage.review import review_csv, review_rows
@@ -22,50 +25,34 @@ SECTIONS = (
     ("검토", "review"),
     ("대시보드", "review"),
     ("평가 보고서", "review"),
+    ("사용자", "users"),
 )
 NO_USERS = (
     "관리자 계정이 아직 없습니다. 서버에서 `onprem-bot admin create-user 이름 --role admin` 으로 만든 뒤 로그인하세요."
 )
+NO_ADMIN_RIGHTS = "이 계정에는 관리 화면 권한이 없습니다. 채팅에서 질문할 수 있습니다."
 
 
 def render(app: Any) -> None:
     """Log-in, then the section chosen in the sidebar."""
     st.title("관리")
-    previous = st.session_state.get("auth")
-    session = app.auth.touch(previous)
-    if previous is not None and session is None:
-        st.session_state.pop("auth", None)
-        st.warning("세션이 만료되었습니다. 다시 로그인해 주세요.")
+    session = current_session(app)
     if session is None:
+        if not app.auth.users.count():
+            st.info(NO_USERS)
         login_form(app)
         return
-    st.session_state["auth"] = session
-    with st.sidebar:
-        st.caption(md(f"{session.user} ({'관리자' if session.role == 'admin' else '편집자'})"))
-        st.button("로그아웃", key="logout", on_click=lambda: st.session_state.pop("auth", None))
+    who(session, "logout")
     allowed = [label for label, area in SECTIONS if session.can(area)]
+    if not allowed:  # a 'user' account: the chat only
+        st.info(NO_ADMIN_RIGHTS)
+        return
     section = st.sidebar.radio("관리 메뉴", allowed, key="admin_section")
     show_flashes()
     pages = {"FAQ": faq_page, "문서": documents_page, "검토": review_page, "대시보드": dashboard_page}
     pages["평가 보고서"] = report_page
+    pages["사용자"] = users_page
     pages[section](app, session)
-
-
-def login_form(app: Any) -> None:
-    """User name and password; a generic message on failure, throttled after repeated failures."""
-    if not app.auth.users.count():
-        st.info(NO_USERS)
-    with st.form("login", clear_on_submit=False):
-        name = st.text_input("아이디", key="login_name")
-        password = st.text_input("비밀번호", type="password", key="login_password")
-        submitted = st.form_submit_button("로그인")
-    if submitted:
-        try:
-            st.session_state["auth"] = app.auth.login(name, password, client=session_key())
-        except LoginError as exc:
-            st.error(str(exc))
-            return
-        st.rerun()
 
 
 # ── FAQ ──────────────────────────────────────────────────────────────────────────────────────
@@ -204,82 +191,13 @@ def _decide(action: Any, phrasing: Any, verb: str) -> None:
     st.rerun()
 
 
-# ── Documents ────────────────────────────────────────────────────────────────────────────────
-
-
-def documents_page(app: Any, session: AuthSession) -> None:
-    """Upload and ingest (progress bar), the stored documents, delete and re-ingest."""
-    docs = app.doc_admin
-    st.subheader("문서 올리기")
-    gen = int(st.session_state.get("doc_upload_gen", 0))
-    files = st.file_uploader(
-        "문서 파일", accept_multiple_files=True, key=f"doc_upload_{gen}", help="여러 파일을 한 번에 올릴 수 있습니다"
-    )
-    st.caption(f"지원 형식: {', '.join(docs.extensions)} · 파일당 최대 {docs.max_upload_mb} MB")
-    if files and st.button("올리고 수집하기", key="doc_ingest", type="primary"):
-        bar = st.progress(0.0, text="준비 중…")
-        try:
-            report = docs.ingest_uploads(
-                [(f.name, f.getvalue()) for f in files], progress=lambda frac, text: bar.progress(frac, text=text)
-            )
-        except UploadError as exc:
-            bar.empty()
-            st.error(md(str(exc)) + "  \n아무 파일도 저장하지 않았습니다.")
-        else:
-            for name, status, chunks in report.ingested:
-                label = {"new": "새 문서", "updated": "변경됨", "unchanged": "변경 없음"}.get(status, status)
-                flash("success", f"{name}: {label}, 청크 {chunks}개")
-            for name, reason in report.failed:
-                flash("error", f"{name}: 수집하지 못했습니다 (저장하지 않음) — {reason}")
-            st.session_state["doc_upload_gen"] = gen + 1
-            st.rerun()
-
-    st.subheader("수집된 문서")
-    rows = docs.rows()
-    if not rows:
-        st.info("아직 수집된 문서가 없습니다.")
-        return
-    st.dataframe([{k: v for k, v in r.items() if k != "id"} for r in rows], hide_index=True, width="stretch")
-    titles = {r["id"]: f"{r['제목']} ({r['파일']})" for r in rows}
-    chosen = st.selectbox("문서 선택", list(titles), format_func=lambda i: titles[i], key="doc_chosen")
-    again, remove, confirm = st.columns([1, 1, 2])
-    if again.button("다시 수집", key="doc_reingest"):
-        try:
-            with st.spinner("다시 수집하는 중…"):
-                status, chunks = docs.reingest(chosen)
-            flash("success", f"다시 수집했습니다: 청크 {chunks}개 ({status})")
-        except OnpremBotError as exc:
-            flash("error", str(exc))
-        st.rerun()
-    sure = confirm.checkbox("삭제를 확인합니다", key="doc_delete_confirm")
-    if remove.button("삭제", key="doc_delete", disabled=not sure):
-        try:
-            with st.spinner("삭제하고 색인을 바꾸는 중…"):
-                title = docs.delete(chosen)
-            flash("success", f"삭제했습니다: {title}")
-        except OnpremBotError as exc:
-            flash("error", str(exc))
-        st.session_state.pop("doc_delete_confirm", None)
-        st.rerun()
-
-
 # ── Review and dashboard ───────────────────────────────────────────────────────────────────
-
-
-def _date_range(key: str) -> tuple[date | None, date | None]:
-    today = date.today()
-    picked = st.date_input("기간", value=(today - timedelta(days=30), today), key=key)
-    if isinstance(picked, tuple | list):
-        since = picked[0] if picked else None
-        until = picked[1] if len(picked) > 1 else since
-        return since, until
-    return picked, picked
 
 
 def review_page(app: Any, session: AuthSession) -> None:
     """Recent questions with route and verdict, negative feedback first; CSV export."""
     st.subheader("질문 검토")
-    since, until = _date_range("review_range")
+    since, until = date_range("review_range")
     messages = app.conversations.review(since, until)
     st.caption(f"{len(messages)}건 · 부정 평가(:material/thumb_down: 아쉬움)가 먼저 나옵니다")
     st.dataframe(review_rows(messages), hide_index=True, width="stretch")
@@ -334,7 +252,7 @@ def _clip(text: str, limit: int = 80) -> str:
 def dashboard_page(app: Any, session: AuthSession) -> None:
     """Questions per day, FAQ hit rate, flagged answers."""
     st.subheader("대시보드")
-    since, until = _date_range("dashboard_range")
+    since, until = date_range("dashboard_range")
     d = app.conversations.dashboard(since, until)
     a, b, c, e = st.columns(4)
     a.metric("질문 수", f"{d.questions:,}")

@@ -1,12 +1,18 @@
-"""The chat page: every employee asks; answers stream with route, verdict, citations, feedback."""
+"""The chat page: every employee asks; answers stream with route, verdict, citations, feedback.
+
+With ``auth.chat = "login"`` nothing but the log-in form is drawn until the employee logs in; every
+call into the chat service names the reader (``app.access.viewer``, read afresh on every run; the
+open chat reads as :data:`~onprem_bot.access.PUBLIC`: documents without groups only)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import streamlit as st
-from ui_common import flash, md, session_key, show_flashes
+from login import current_session, login_form, owner_key, reader, who
+from ui_common import flash, md, show_flashes
 
+from onprem_bot.access import Viewer
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.presentation import (
     SUGGESTIONS_TITLE,
@@ -29,6 +35,11 @@ EMPTY = (
     "아직 수집된 문서가 없습니다. 관리 → 문서에서 올리거나 서버에서 "
     "`onprem-bot ingest 폴더` 로 문서를 넣어 주세요. (FAQ 질문에는 지금도 답합니다.)"
 )
+NONE_READABLE = (
+    "열람할 수 있는 문서가 없습니다. 권한이 필요하면 관리자에게 문의해 주세요. (FAQ 질문에는 지금도 답합니다.)"
+)
+LOGIN_NEEDED = "사내 계정으로 로그인하면 소속 그룹이 볼 수 있는 문서로 답해 드립니다."
+SOURCE_REFUSED = "이 출처는 볼 수 없습니다: 문서가 삭제되었거나 열람 권한이 바뀌었습니다."
 
 
 def new_conversation() -> None:
@@ -47,50 +58,67 @@ def current_conversation() -> str | None:
     return None if conv is None else str(conv)
 
 
-def conversation_id(app: Any) -> str:
-    """The current conversation, created (in the database) on the first question."""
+def conversation_id(app: Any, owner: str) -> str:
+    """The current conversation, created (in the database, under ``owner``) on the first question."""
     if "conversation_id" not in st.session_state:
-        st.session_state["conversation_id"] = app.chat.start(session_key())
+        st.session_state["conversation_id"] = app.chat.start(owner)
     return str(st.session_state["conversation_id"])
 
 
 def render(app: Any) -> None:
-    """Draw the chat page."""
+    """Draw the chat page: the log-in form first when the chat needs one, then the chat."""
     st.title(TITLE)
-    docs, chunks = app.documents.counts()
+    session = current_session(app)
+    if session is None and app.settings.auth.chat == "login":
+        st.info(LOGIN_NEEDED)
+        login_form(app, "chat_")
+        return
+    viewer = reader(app, session)
+    if viewer is None:  # the account went away since the last run
+        st.rerun()
+        return
+    owner = owner_key(session)
+    if st.session_state.get("chat_owner") != owner:  # never continue someone else's conversation
+        st.session_state.pop("conversation_id", None)
+        st.session_state.pop("faq_picked", None)
+        st.session_state["chat_owner"] = owner
+    if session is not None:
+        who(session, "chat_logout")
+    readable = app.documents.list_all(viewer)
     with st.sidebar:
         st.button("새 대화", key="new_conversation", icon=":material/add:", on_click=new_conversation, width="stretch")
         listing = st.container()  # filled last, so a conversation started by this run's question is in it
         left, right = st.columns(2)
-        left.metric("문서", f"{docs:,}")
-        right.metric("청크", f"{chunks:,}")
-        if docs:
+        left.metric("문서", f"{len(readable):,}")
+        right.metric("청크", f"{sum(d.chunk_count for d in readable):,}")
+        if readable:
             with st.expander("검색 대상 문서"):
                 st.dataframe(
-                    [{"제목": d.title, "청크 수": d.chunk_count} for d in app.documents.list_all()],
+                    [{"제목": d.title, "청크 수": d.chunk_count} for d in readable],
                     hide_index=True,
                     width="stretch",
                 )
-    if not docs:
-        st.info(EMPTY)
+    if not readable:
+        st.info(EMPTY if not app.documents.counts()[0] else NONE_READABLE)
     show_flashes()
     conv = current_conversation()
     for message in app.chat.history(conv) if conv else ():
         with st.chat_message("user"):
             st.markdown(md(message.question))
         with st.chat_message("assistant"):
-            render_answer(app, message)
+            render_answer(app, message, viewer)
     question = st.chat_input("질문을 입력하세요 (예: 연차휴가는 며칠인가요?)", key="question")
     if question:
-        ask(app, conversation_id(app), question)
+        ask(app, conversation_id(app, owner), question, viewer)
     with listing:
-        render_conversations(app)
+        render_conversations(app, owner)
 
 
-def render_conversations(app: Any) -> None:
-    """This session's conversations that have a question, latest first: a click reopens one."""
+def render_conversations(app: Any, owner: str) -> None:
+    """This person's (or, in the open chat, this session's) conversations that have a question, latest
+    first: a click reopens one."""
     current = current_conversation()
-    listed = [c for c in app.conversations.conversations(session_key()) if c.messages]
+    listed = [c for c in app.conversations.conversations(owner) if c.messages]
     if not listed:
         return
     st.caption("대화 목록")
@@ -107,7 +135,7 @@ def render_conversations(app: Any) -> None:
         )
 
 
-def ask(app: Any, conv: str, question: str) -> None:
+def ask(app: Any, conv: str, question: str, viewer: Viewer) -> None:
     """Stream the answer to ``question``, then draw it in full."""
     with st.chat_message("user"):
         st.markdown(md(question))
@@ -117,7 +145,7 @@ def ask(app: Any, conv: str, question: str) -> None:
         stored: StoredMessage | None = None
         try:
             with st.spinner("답변을 찾는 중…"):
-                for item in app.chat.stream(conv, question):
+                for item in app.chat.stream(conv, question, viewer):
                     if isinstance(item, StoredMessage):
                         stored = item
                     else:
@@ -129,10 +157,10 @@ def ask(app: Any, conv: str, question: str) -> None:
             return
         holder.empty()
         if stored is not None:
-            render_answer(app, stored)
+            render_answer(app, stored, viewer)
 
 
-def render_answer(app: Any, message: StoredMessage) -> None:
+def render_answer(app: Any, message: StoredMessage, viewer: Viewer) -> None:
     """The answer text, its badges, the checker's findings, the citations and the feedback controls."""
     answer = message.answer
     st.markdown(md(answer.answer))
@@ -155,13 +183,16 @@ def render_answer(app: Any, message: StoredMessage) -> None:
         )
     for c in answer.citations:
         with st.expander(md(citation_title(c))):
-            source = app.chat.source_text(c)
-            st.markdown(highlighted_markdown(source or c.snippet, c.snippet))
-    render_suggestions(app, message)
+            source = app.chat.source_text(c, viewer)
+            if source is None:  # deleted, or its groups changed since the answer: nothing of it is shown
+                st.warning(SOURCE_REFUSED)
+            else:
+                st.markdown(highlighted_markdown(source, c.snippet))
+    render_suggestions(app, message, viewer)
     render_feedback(app, message)
 
 
-def render_suggestions(app: Any, message: StoredMessage) -> None:
+def render_suggestions(app: Any, message: StoredMessage, viewer: Viewer) -> None:
     """관련 FAQ as "이 질문을 찾으셨나요?" buttons: a click adds that entry's approved answer to the
     conversation and records the question as a wording of the entry (for an editor to approve)."""
     suggestions = offered_suggestions(message.answer)
@@ -179,7 +210,7 @@ def render_suggestions(app: Any, message: StoredMessage) -> None:
             disabled=chosen is not None,
         ):
             try:
-                app.chat.choose_suggestion(message.conversation_id, message.id, s.id)
+                app.chat.choose_suggestion(message.conversation_id, message.id, s.id, viewer)
             except OnpremBotError as exc:
                 flash("error", str(exc))
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -41,3 +42,14 @@ def show_flashes() -> None:
     """Show and forget the queued messages."""
     for kind, text in st.session_state.pop("_flash", []):
         getattr(st, kind)(md(text))
+
+
+def date_range(key: str, days: int = 30) -> tuple[date | None, date | None]:
+    """A 기간 picker (the last ``days`` days by default); (since, until), both inclusive."""
+    today = date.today()
+    picked = st.date_input("기간", value=(today - timedelta(days=days), today), key=key)
+    if isinstance(picked, tuple | list):
+        since = picked[0] if picked else None
+        until = picked[1] if len(picked) > 1 else since
+        return since, until
+    return picked, picked
