@@ -94,6 +94,44 @@ def test_chat_log_in_with_a_wrong_password_says_so(corpus: None, login_mode: Non
     assert not at.chat_input and not at.dataframe
 
 
+def test_chat_log_in_shows_the_directorys_and_the_throttles_messages(
+    corpus: None, login_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onprem_bot import directory
+    from onprem_bot.auth import AuthService, LoginError
+
+    original = AuthService.login
+
+    def unreachable(self: AuthService, name: str, password: str, client: str = "") -> object:
+        if name == "dir-user":
+            raise LoginError(directory.UNAVAILABLE)
+        return original(self, name, password, client)
+
+    monkeypatch.setattr(AuthService, "login", unreachable)
+    at = chat_log_in(fresh_app_test().run(), "dir-user", "whatever1")
+    assert [plain(e.value) for e in at.error] == [directory.UNAVAILABLE]
+    monkeypatch.setenv("ONPREM_BOT_AUTH__MAX_FAILURES", "2")
+    at = fresh_app_test().run()
+    for password in ("wrong one!", "wrong two!", PASSWORD):
+        chat_log_in(at, "hr", password)
+    assert "너무 많습니다" in plain(at.error[0].value) and not at.chat_input
+
+
+def test_an_idle_chat_session_ends_and_asks_for_the_log_in_again(corpus: None, login_mode: None) -> None:
+    from dataclasses import replace
+
+    at = ask(chat_log_in(fresh_app_test().run(), "hr"), LAW_QUESTION)
+    assert len(at.chat_message) == 2
+    at.session_state["auth"] = replace(at.session_state["auth"], last_seen=0.0)  # idle since 1970
+    at.run()
+    assert not at.exception
+    assert [plain(w.value) for w in at.warning] == ["세션이 만료되었습니다. 다시 로그인해 주세요."]
+    assert not at.chat_message and not at.chat_input and not at.dataframe
+    chat_log_in(at, "hr")
+    assert not at.chat_message  # a fresh start; the conversation is in the sidebar list
+    assert [b for b in at.sidebar.button if str(b.key).startswith("conv_")]
+
+
 def test_an_employee_sees_the_documents_of_their_groups(corpus: None, login_mode: None) -> None:
     at = chat_log_in(fresh_app_test().run(), "hr")
     assert not at.exception
