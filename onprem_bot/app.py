@@ -120,7 +120,16 @@ def build_app(settings: Settings) -> App:
     store = IndexStore(settings.index_dir)
     cached = CachedEmbedder(embedder, db)
     indexer = IndexBuilder(store, analyzer, cached, settings.retrieval, settings.embedder.batch_size)
-    retriever = HybridRetriever(store, analyzer, embedder, synonyms, settings.retrieval, documents.chunks_by_ids)
+    retriever = HybridRetriever(
+        store,
+        analyzer,
+        embedder,
+        synonyms,
+        settings.retrieval,
+        documents.chunks_by_ids,
+        readable=documents.readable,
+        chunk_documents=documents.chunk_documents,
+    )
     faq_store = FaqStore(db)
     seed = settings.faq.seed_file or SEED_FAQ
     if seed.is_file():

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from onprem_bot.access import OPERATOR, Viewer
 from onprem_bot.app import App
 from onprem_bot.checker import Checker
 from onprem_bot.cli import main
@@ -35,8 +36,8 @@ def suggest_for_misses(monkeypatch: pytest.MonkeyPatch, n: int = 2) -> None:
     matcher's own suggestion rule is): the plumbing is tested, not the decision."""
     original = FaqService.match
 
-    def match(self: FaqService, question: str) -> FaqMatch:
-        found = original(self, question)
+    def match(self: FaqService, question: str, viewer: Viewer = OPERATOR) -> FaqMatch:
+        found = original(self, question, viewer)
         if found.matched:
             return found
         offered = tuple(FaqSuggestion(e.id, e.question, 0.5 - i / 10) for i, e in enumerate(self.store.enabled()[:n]))
@@ -51,7 +52,7 @@ class FakeFaq:
     def __init__(self, matched: bool = False) -> None:
         self.matched = matched
 
-    def match(self, question: str) -> FaqMatch:
+    def match(self, question: str, viewer: Viewer = OPERATOR) -> FaqMatch:
         if self.matched:
             return FaqMatch(True, 3, "연차는?", "15일입니다.", 1.0, reason="exact")
         offered = (FaqSuggestion(4, "연차휴가는 며칠인가요?", 0.61), FaqSuggestion(9, "연차 수당은?", 0.42))
