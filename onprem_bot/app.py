@@ -230,7 +230,7 @@ def _ui_services(
     phrasings = PhrasingStore(db)
     audit = AuditLog(db, masker)
     users = UserStore(db)
-    auth = AuthService(users, settings.auth)
+    auth = AuthService(users, settings.auth, audit=audit)
 
     def reindex() -> Any:
         return indexer.build(documents.chunks())

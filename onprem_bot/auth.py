@@ -24,6 +24,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -124,12 +125,21 @@ class AuthService:
     """Log-in (local accounts, then the directory), the shared throttle and session timeout.
 
     ``clock`` gives Unix seconds (injectable for tests); the directory is built from ``settings.ldap``
-    when its ``url`` is set (:class:`~onprem_bot.errors.ConfigError` for a bad one)."""
+    when its ``url`` is set (:class:`~onprem_bot.errors.ConfigError` for a bad one). With an ``audit``
+    (:class:`~onprem_bot.storage.audit.AuditLog`), log-ins and the accounts and group changes the
+    directory brings are recorded (actor ``directory``)."""
 
-    def __init__(self, users: UserStore, settings: AuthSettings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        users: UserStore,
+        settings: AuthSettings,
+        clock: Callable[[], float] = time.time,
+        audit: Any = None,
+    ) -> None:
         self.users = users
         self.settings = settings
         self.clock = clock
+        self.audit = audit
         self.directory = Directory(settings.ldap) if settings.ldap.url else None
 
     def create_user(self, name: str, password: str, role: str, groups: Sequence[str] = ()) -> User:
@@ -168,6 +178,7 @@ class AuthService:
             raise LoginError(LOGIN_FAILED)
         self._forget(keys)
         self.users.record_login(user.name)
+        self._audit(user.name, "login", user.name, {"source": user.source, "client": client})
         return AuthSession(user.name, user.role, now, now, user.groups)
 
     def touch(self, session: AuthSession | None) -> AuthSession | None:
@@ -195,7 +206,9 @@ class AuthService:
             return None
         try:
             if known is None:
-                return self.users.create(found.name, LDAP_HASH, self.settings.ldap.role, found.groups, source="ldap")
+                created = self.users.create(found.name, LDAP_HASH, self.settings.ldap.role, found.groups, source="ldap")
+                self._audit("directory", "user_created", created.name, {"role": created.role, "groups": list(created.groups)})  # fmt: skip
+                return created
         except UserError as exc:
             if self.users.get(found.name) is None:  # not a race with another replica: an unusable name
                 log.warning("directory user %r cannot be an account: %s", found.name, exc)
@@ -203,7 +216,12 @@ class AuthService:
         before = self.users.set_groups(found.name, found.groups)
         if before != found.groups:
             log.info("directory groups of %r: %s -> %s", found.name, list(before), list(found.groups))
+            self._audit("directory", "user_groups", found.name, {"before": list(before), "after": list(found.groups)})
         return self.users.get(found.name)
+
+    def _audit(self, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
+        if self.audit is not None:
+            self.audit.record(actor, action, subject, detail)
 
     def _locked_for(self, keys: list[str], now: float) -> float:
         """Seconds until the longest lock-out among ``keys`` ends (<= 0: not locked)."""

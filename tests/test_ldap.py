@@ -44,7 +44,7 @@ def make_auth(app: App, url: str, clock: Any = time.time, **over: Any) -> AuthSe
     ldap = {"url": url, "user_dn": USER_DN, "group_base": GROUP_BASE, "timeout_s": 2.0}
     ldap.update({k: v for k, v in over.items() if k in LdapSettings.__dataclass_fields__})
     rest = {k: v for k, v in over.items() if k not in LdapSettings.__dataclass_fields__}
-    return AuthService(UserStore(app.db), AuthSettings(ldap=LdapSettings(**ldap), **rest), clock=clock)
+    return AuthService(UserStore(app.db), AuthSettings(ldap=LdapSettings(**ldap), **rest), clock=clock, audit=app.audit)
 
 
 def test_a_directory_user_logs_in_with_their_groups(app: App, ldap_server: LdapServer, caplog: Any) -> None:
@@ -106,6 +106,10 @@ def test_a_group_change_in_the_directory_applies_on_the_next_log_in(app: App, ld
         assert auth.login("kim", PEOPLE["kim"]).groups == ("staff",)
         touched = auth.touch(kim)  # the older session picks up the account's new groups too
         assert touched is not None and touched.groups == ("staff",) and not touched.viewer.may_read(["인사팀"])
+        changes = [(e.actor, e.action, e.subject, e.detail) for e in app.audit.entries() if e.action != "login"]
+        assert ("directory", "user_groups", "kim", {"before": ["staff", "인사팀"], "after": ["staff"]}) in changes
+        assert ("directory", "user_created", "lee") in {c[:3] for c in changes}
+        assert [e.actor for e in app.audit.entries() if e.action == "login"] == ["kim", "lee", "kim"]
     finally:
         ldap_server.set_members("인사팀", ["kim"])
 
