@@ -21,8 +21,27 @@ from onprem_bot.faq.store import FaqConflictError, FaqEntry, FaqError, ImportRep
 
 # ── FAQ ──────────────────────────────────────────────────────────────────────────────────────
 
-FAQ_COLUMNS = ("id", "질문", "유사질문", "답변", "분류", "사용", "대기 후보", "버전", "수정자", "수정 시각")
-FAQ_EDITABLE = {"질문": "question", "유사질문": "alternatives", "답변": "answer", "분류": "category", "사용": "enabled"}
+FAQ_COLUMNS = (
+    "id",
+    "질문",
+    "유사질문",
+    "답변",
+    "분류",
+    "열람 그룹",
+    "사용",
+    "대기 후보",
+    "버전",
+    "수정자",
+    "수정 시각",
+)
+FAQ_EDITABLE = {
+    "질문": "question",
+    "유사질문": "alternatives",
+    "답변": "answer",
+    "분류": "category",
+    "열람 그룹": "groups",
+    "사용": "enabled",
+}
 ACTION_NAMES = {
     "create": "추가",
     "update": "수정",
@@ -81,6 +100,7 @@ class FaqAdmin:
                 "유사질문": " | ".join(e.alternatives),
                 "답변": e.answer,
                 "분류": e.category,
+                "열람 그룹": ",".join(e.groups),
                 "사용": e.enabled,
                 "대기 후보": (pending or {}).get(e.id, 0),
                 "버전": e.version,
@@ -135,6 +155,7 @@ class FaqAdmin:
                     str(values.get("category") or ""),
                     values.get("alternatives") or (),
                     by=by,
+                    groups=values.get("groups") or (),
                 )
                 if values.get("enabled") is False:
                     self.store.set_enabled(entry.id, False, by=by)
@@ -220,6 +241,8 @@ def _changes(cells: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if name == "alternatives":
             out[name] = split_alternatives(value)
+        elif name == "groups":
+            out[name] = "" if value is None or (isinstance(value, float) and value != value) else str(value)
         elif name == "enabled":
             out[name] = bool(value) if value is not None else True
         else:
@@ -241,7 +264,7 @@ def _describe(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> s
     if new is None and old is not None:
         return f"질문: {_short(old.get('question'))}"
     parts = []
-    for key in ("question", "alternatives", "answer", "category", "enabled"):
+    for key in ("question", "alternatives", "answer", "category", "groups", "enabled"):
         a, b = (old or {}).get(key), (new or {}).get(key)
         if a != b:
             label = {v: k for k, v in FAQ_EDITABLE.items()}[key]

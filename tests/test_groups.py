@@ -181,3 +181,24 @@ def test_folder_groups_from_the_settings(tmp_path: Path, capsys: pytest.CaptureF
     app.ingestor.run([docs], groups=())  # explicit: everyone
     assert {d.groups for d in app.documents.list_all()} == {()}
     app.db.dispose()
+
+
+def test_faq_groups_in_the_admin_table_and_the_import_file(app: App, tmp_path: Path) -> None:
+    admin = app.faq_admin
+    entry = app.faq_store.add("법인카드 한도는?", "월 300만 원입니다.")
+    snapshot = admin.snapshot()
+    pos = next(i for i, e in enumerate(snapshot) if e.id == entry.id)
+    assert admin.table(snapshot)[pos]["열람 그룹"] == ""
+    report = admin.apply_edits(snapshot, {"edited_rows": {str(pos): {"열람 그룹": "재무팀, 임원"}}}, by="kim")
+    assert report.updated == 1 and app.faq_store.get(entry.id).groups == ("임원", "재무팀")
+    bad = admin.apply_edits(admin.snapshot(), {"edited_rows": {str(pos): {"열람 그룹": "재무 팀"}}}, by="kim")
+    assert bad.errors and "공백" in bad.errors[0] and app.faq_store.get(entry.id).groups == ("임원", "재무팀")
+    added = admin.apply_edits(admin.snapshot(), {"added_rows": [{"질문": "비밀 질문?", "답변": "비밀 답.", "열람 그룹": "감사실"}]}, by="kim")  # fmt: skip
+    assert added.added == 1
+    csv = tmp_path / "faq.csv"
+    csv.write_text("질문,답변,그룹\n보안 점검 주기는?,분기마다 합니다.,보안팀\n", encoding="utf-8")
+    assert admin.import_file("faq.csv", csv.read_bytes(), by="kim").added == 1
+    groups = {e.question: e.groups for e in app.faq_store.entries(include_disabled=True)}
+    assert groups["비밀 질문?"] == ("감사실",) and groups["보안 점검 주기는?"] == ("보안팀",)
+    exported = admin.export("csv").decode("utf-8-sig")
+    assert exported.splitlines()[0].endswith(",groups") and "보안팀" in exported

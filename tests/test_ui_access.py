@@ -311,7 +311,10 @@ def test_the_audit_log_is_shown_filtered_and_exported_and_the_export_recorded(co
     assert not at.exception
     audit = at.dataframe[-1].value
     assert {"시각", "계정", "동작", "대상", "내용"} <= set(audit.columns)
-    assert audit["동작"].tolist()[0] == "질문" and "계정 생성" in audit["동작"].tolist()  # newest first
+    actions = audit["동작"].tolist()
+    assert (
+        actions[:2] == ["로그인", "질문"] and "계정 생성" in actions
+    )  # newest first: boss's log-in, then the question
     at.text_input(key="audit_actor").input("anonymous").run()
     assert at.dataframe[-1].value["계정"].tolist() == ["anonymous"]
     click(at, "내보내기 파일 만들기")

@@ -88,6 +88,9 @@ def faq_page(app: Any, session: AuthSession) -> None:
             "id": st.column_config.NumberColumn("id", width="small"),
             "질문": st.column_config.TextColumn("질문", required=True, max_chars=1000),
             "답변": st.column_config.TextColumn("답변", required=True, width="large"),
+            "열람 그룹": st.column_config.TextColumn(
+                "열람 그룹", help="이 답을 받을 수 있는 그룹, 쉼표로 구분 (비우면 전체)", width="small"
+            ),
             "사용": st.column_config.CheckboxColumn("사용", default=True),
         },
     )
@@ -126,7 +129,7 @@ def faq_page(app: Any, session: AuthSession) -> None:
             st.caption(md(f"2순위: FAQ #{m.runner_up_id} {m.runner_up_question}"))
 
     st.subheader("가져오기 · 내보내기")
-    upload = st.file_uploader("CSV/XLSX 가져오기 (질문, 답변, 분류, 유사질문)", key="faq_import_file")
+    upload = st.file_uploader("CSV/XLSX 가져오기 (질문, 답변, 분류, 유사질문, 그룹)", key="faq_import_file")
     if upload is not None and st.button("가져오기", key="faq_import"):
         try:
             report = admin.import_file(upload.name, upload.getvalue(), session.user)
