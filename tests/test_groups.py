@@ -202,3 +202,23 @@ def test_faq_groups_in_the_admin_table_and_the_import_file(app: App, tmp_path: P
     assert groups["비밀 질문?"] == ("감사실",) and groups["보안 점검 주기는?"] == ("보안팀",)
     exported = admin.export("csv").decode("utf-8-sig")
     assert exported.splitlines()[0].endswith(",groups") and "보안팀" in exported
+
+
+def test_a_group_change_by_another_process_is_seen_at_once(app: App, tmp_path: Path) -> None:
+    """The groups are cached per process behind the documents revision: a change made through another
+    connection (another replica, the CLI) moves it, so the next read is fresh."""
+    from onprem_bot.storage.db import Database
+    from onprem_bot.storage.documents import DocumentStore
+
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "급여규정.txt").write_text(REGULATION_TEXT, encoding="utf-8")
+    app.ingestor.run([docs])
+    [doc] = app.documents.list_all()
+    assert app.documents.readable(PUBLIC) == {doc.id}
+    other = DocumentStore(Database(app.settings.db_url))
+    other.set_groups(doc.id, ["인사팀"])
+    assert app.documents.readable(PUBLIC) == frozenset() and app.documents.readable(HR) == {doc.id}
+    other.delete(doc.id)
+    assert app.documents.groups() == {}
+    other.db.dispose()

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, insert, select
+from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from onprem_bot.access import OPERATOR, Viewer, parse_groups
 from onprem_bot.errors import OnpremBotError
 from onprem_bot.storage.db import Database
-from onprem_bot.storage.schema import ChunkRow, DocumentRow
+from onprem_bot.storage.schema import ChunkRow, DocumentRow, RevisionRow
 from onprem_bot.types import Chunk
 
 
@@ -44,6 +46,8 @@ class DocumentStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._groups_cache: tuple[int, dict[str, tuple[str, ...]]] | None = None
+        self._cache_lock = threading.Lock()
 
     def get(self, document_id: str) -> DocumentInfo | None:
         """The stored document with this id, or None."""
@@ -58,9 +62,17 @@ class DocumentStore:
             return [_info(r) for r in rows if viewer.may_read(r.groups or ())]
 
     def groups(self) -> dict[str, tuple[str, ...]]:
-        """Each stored document's groups by document id (``()``: everyone); read fresh on every call."""
+        """Each stored document's groups by document id (``()``: everyone), as of now: the rows are read
+        again whenever the ``documents`` revision moved (any process's change), else served from memory."""
         with self.db.session() as s:
-            return {i: tuple(g or ()) for i, g in s.execute(select(DocumentRow.id, DocumentRow.groups))}
+            revision = s.scalar(select(RevisionRow.value).where(RevisionRow.name == REVISION)) or 0
+            cached = self._groups_cache
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+            fresh = {i: tuple(g or ()) for i, g in s.execute(select(DocumentRow.id, DocumentRow.groups))}
+        with self._cache_lock:
+            self._groups_cache = (revision, fresh)
+        return fresh
 
     def readable(self, viewer: Viewer) -> frozenset[str]:
         """The ids of the documents ``viewer`` may read."""
@@ -76,6 +88,7 @@ class DocumentStore:
                 raise DocumentError(f"문서가 없습니다 (no such document): {document_id}")
             before = tuple(row.groups or ())
             row.groups = list(clean)
+            _bump(s)
             return before
 
     def chunk_documents(self) -> dict[str, str]:
@@ -110,12 +123,14 @@ class DocumentStore:
             s.flush()
             if rows:
                 s.execute(insert(ChunkRow), rows)
+            _bump(s)
 
     def delete(self, document_id: str) -> bool:
         """Remove a document and its chunks; False when it was not stored."""
         with self.db.session() as s:
             s.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
             result: CursorResult[Any] = s.execute(delete(DocumentRow).where(DocumentRow.id == document_id))  # type: ignore[assignment]
+            _bump(s)
             return result.rowcount > 0
 
     def chunks(self, document_id: str | None = None) -> list[Chunk]:
@@ -143,6 +158,20 @@ class DocumentStore:
             docs = s.scalar(select(func.count()).select_from(DocumentRow)) or 0
             chunks = s.scalar(select(func.count()).select_from(ChunkRow)) or 0
             return docs, chunks
+
+
+REVISION = "documents"
+"""The :class:`RevisionRow` bumped by every change of a stored document or its groups."""
+
+
+def _bump(s: Session) -> None:
+    """Move the documents revision forward, inside the caller's transaction: one atomic
+    ``UPDATE … SET value = value + 1`` (two concurrent writers never both write the same value)."""
+    bumped: CursorResult[Any] = s.execute(  # type: ignore[assignment]
+        update(RevisionRow).where(RevisionRow.name == REVISION).values(value=RevisionRow.value + 1)
+    )
+    if bumped.rowcount == 0:  # migration 0007 creates the row; a database made some other way gets it now
+        s.add(RevisionRow(name=REVISION, value=1))
 
 
 def now() -> datetime:

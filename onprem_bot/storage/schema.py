@@ -222,3 +222,14 @@ class LoginLockoutRow(Base):
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     until: Mapped[float] = mapped_column(Float)
+
+
+class RevisionRow(Base):
+    """A counter bumped in the same transaction as every change of one kind of data (migration 0007):
+    ``documents`` for stored documents and their groups. A process caches what it read with the counter
+    and reads again only when it moved (one primary-key read per question instead of every row)."""
+
+    __tablename__ = "revisions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

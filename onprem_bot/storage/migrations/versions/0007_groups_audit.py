@@ -18,7 +18,8 @@ depends_on = None
 
 def upgrade() -> None:
     """Add ``groups`` to documents, FAQ entries and users (``[]``: everyone / no group), ``users.source``
-    (``local`` or ``ldap``), and create ``audit_log``, ``login_failures`` and ``login_lockouts``."""
+    (``local`` or ``ldap``), and create ``audit_log``, ``login_failures``, ``login_lockouts`` and ``revisions``
+    (a counter per kind of data, e.g. ``documents``, bumped with every change, so readers can cache)."""
     for table in ("documents", "faq_entries", "users"):
         op.add_column(table, sa.Column("groups", sa.JSON(), nullable=False, server_default="[]"))
     op.add_column("users", sa.Column("source", sa.String(16), nullable=False, server_default="local"))
@@ -45,10 +46,17 @@ def upgrade() -> None:
         sa.Column("key", sa.String(160), primary_key=True),
         sa.Column("until", sa.Float(), nullable=False),
     )
+    revisions = op.create_table(
+        "revisions",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Integer(), nullable=False),
+    )
+    op.bulk_insert(revisions, [{"name": "documents", "value": 0}])
 
 
 def downgrade() -> None:
     """Drop the tables and columns again (groups are lost: every document becomes readable by all)."""
+    op.drop_table("revisions")
     op.drop_table("login_lockouts")
     op.drop_index("ix_login_failures_key", "login_failures")
     op.drop_table("login_failures")
