@@ -244,8 +244,21 @@ class LlmSettings:
     think_tokens: int = 1024
     """A reasoning model's thinking budget, on top of ``max_tokens`` (and left free in ``n_ctx``; at most
     half of ``n_ctx`` is used)."""
+    queue_max: int = 64
+    """Requests that may wait for the model at once (beyond those being answered); one more is told
+    "잠시 후 다시" and gets the quoted answer (:mod:`onprem_bot.llm.admission`)."""
+    queue_timeout_s: float = 120.0
+    """Seconds a request waits for the model before it is answered by quoting instead."""
+    server_slots: int = 1
+    """``remote``: requests each server decodes in parallel (llama-server ``-np``; its ``n_ctx`` is shared
+    by the slots, so each has ``n_ctx / server_slots``)."""
 
     def __post_init__(self) -> None:
+        if self.queue_max < 0 or self.queue_timeout_s <= 0 or self.server_slots < 1:
+            raise ConfigError(
+                f"llm.queue_max={self.queue_max}, queue_timeout_s={self.queue_timeout_s}, "
+                f"server_slots={self.server_slots}: need queue_max >= 0, queue_timeout_s > 0, server_slots >= 1"
+            )
         if self.backend not in LLM_BACKENDS:
             raise ConfigError(
                 f"llm.backend={self.backend!r}: 알 수 없는 값 (unknown); valid: {', '.join(LLM_BACKENDS)}"
