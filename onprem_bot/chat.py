@@ -6,22 +6,30 @@ final answer may differ from the streamed text: corrected values, an extractive 
 Every call names its reader (a :class:`~onprem_bot.access.Viewer`; by default :data:`PUBLIC`, who
 reads only documents without groups): answers, suggestions and source views never show anything
 else, and each question goes to the audit log with the documents retrieved and cited.
+
+One question is in flight per conversation: a second one sent while the first is being answered is
+refused (:class:`ConversationError`, nothing logged). While a question waits for the shared model
+(:mod:`onprem_bot.llm.admission`), ``on_wait`` hears its place in the queue.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from onprem_bot.access import PUBLIC, Viewer
 from onprem_bot.errors import OnpremBotError
+from onprem_bot.llm.admission import Waiting
+from onprem_bot.llm.queued import within_request
 from onprem_bot.storage.conversations import ConversationError, ConversationStore, StoredMessage
 from onprem_bot.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
 CLICK_USER = "chat"
 """Who a phrasing learned from a chat click is recorded as when the chat is open (no log-in)."""
+BUSY = "이전 질문에 답하는 중입니다. 답이 끝난 뒤 다시 보내 주세요. (a question of this conversation is still being answered)"
 
 
 class ChatService:
@@ -43,6 +51,8 @@ class ChatService:
         self.phrasings = phrasings
         self.audit = audit
         """An :class:`~onprem_bot.storage.audit.AuditLog`, or None (no audit)."""
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
 
     def start(self, session_key: str) -> str:
         """A new conversation for a browser session."""
@@ -59,27 +69,52 @@ class ChatService:
             for m in self.conversations.messages(conversation_id)
         ]
 
-    def stream(self, conversation_id: str, question: str, viewer: Viewer = PUBLIC) -> Iterator[str | StoredMessage]:
+    def stream(
+        self,
+        conversation_id: str,
+        question: str,
+        viewer: Viewer = PUBLIC,
+        on_wait: Callable[[Waiting], None] | None = None,
+    ) -> Iterator[str | StoredMessage]:
         """Text pieces, then the logged message (raises the pipeline's errors, e.g. an empty question).
 
         The conversation's earlier turns go with the question, so a follow-up ("차 지원받으면요?") is
-        understood in context (:mod:`onprem_bot.contextualiser`)."""
-        final: Answer | None = None
-        for item in self.pipeline.stream(question, self.turns(conversation_id), viewer):
-            if isinstance(item, Answer):
-                final = item
-            else:
-                yield item
-        assert final is not None, "the pipeline ended without an answer"
-        stored = self.conversations.record(conversation_id, question, final)
-        if self.audit is not None:
-            self.audit.asked(viewer.name, question, final)
+        understood in context (:mod:`onprem_bot.contextualiser`). While the question waits for the
+        model, ``on_wait`` is called (in this thread, about twice a second) with its place in the queue;
+        what it raises ends the request (dropped from the queue) and propagates. Raises
+        :class:`ConversationError` (nothing logged) while another question of this conversation is
+        being answered; a full queue or a timeout is answered by quoting, with a "잠시 후 다시" notice."""
+        with self._in_flight_lock:
+            if conversation_id in self._in_flight:
+                raise ConversationError(BUSY)
+            self._in_flight.add(conversation_id)
+        try:
+            final: Answer | None = None
+            pieces = self.pipeline.stream(question, self.turns(conversation_id), viewer)
+            for item in within_request(pieces, owner=conversation_id, on_wait=on_wait):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    yield item
+            assert final is not None, "the pipeline ended without an answer"
+            stored = self.conversations.record(conversation_id, question, final)
+            if self.audit is not None:
+                self.audit.asked(viewer.name, question, final)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(conversation_id)
         yield stored
 
-    def ask(self, conversation_id: str, question: str, viewer: Viewer = PUBLIC) -> StoredMessage:
-        """The logged message (the stream consumed)."""
+    def ask(
+        self,
+        conversation_id: str,
+        question: str,
+        viewer: Viewer = PUBLIC,
+        on_wait: Callable[[Waiting], None] | None = None,
+    ) -> StoredMessage:
+        """The logged message (the stream consumed; see :meth:`stream`)."""
         last: Any = None
-        for last in self.stream(conversation_id, question, viewer):  # noqa: B007
+        for last in self.stream(conversation_id, question, viewer, on_wait):  # noqa: B007
             pass
         assert isinstance(last, StoredMessage)
         return last

@@ -135,18 +135,19 @@ def test_stream_stops_when_the_output_loops() -> None:
 
 def test_make_llm_chooses_the_backend(tmp_path: Path) -> None:
     assert make_llm(LlmSettings(backend="none"), tmp_path) is None
-    assert isinstance(make_llm(LlmSettings(backend="scripted"), tmp_path), ScriptedLLM)
+    scripted = make_llm(LlmSettings(backend="scripted"), tmp_path)
+    assert scripted is not None and isinstance(scripted.inner, ScriptedLLM)  # every backend behind its queue
     remote = make_llm(LlmSettings(backend="remote", servers="http://127.0.0.1:1,http://127.0.0.1:2/v1"), tmp_path)
-    assert isinstance(remote, RemoteLLM)
+    assert remote is not None and isinstance(remote.inner, RemoteLLM)
     assert [s["url"] for s in remote.servers_status()] == ["http://127.0.0.1:1", "http://127.0.0.1:2/v1"]
     from onprem_bot.llm.llama import LlamaCppLLM
 
     local = make_llm(LlmSettings(n_ctx=512, n_threads=0), tmp_path)
-    assert isinstance(local, LlamaCppLLM)
+    assert local is not None and isinstance(local.inner, LlamaCppLLM)
     assert local.path == default_model_path(tmp_path) == tmp_path / "models" / "default.gguf"
     assert local.n_threads >= 1 and local.n_ctx == 512
     chosen = make_llm(LlmSettings(model_path=Path("other.gguf")), tmp_path)
-    assert isinstance(chosen, LlamaCppLLM) and chosen.path == tmp_path / "other.gguf"
+    assert chosen is not None and isinstance(chosen.inner, LlamaCppLLM) and chosen.path == tmp_path / "other.gguf"
 
 
 def test_missing_model_is_a_one_line_llm_error(tmp_path: Path) -> None:

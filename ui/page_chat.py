@@ -14,6 +14,7 @@ from ui_common import flash, md, show_flashes
 
 from onprem_bot.access import Viewer
 from onprem_bot.errors import OnpremBotError
+from onprem_bot.llm.admission import Waiting, waiting_text
 from onprem_bot.presentation import (
     SUGGESTIONS_TITLE,
     answer_badges,
@@ -136,16 +137,22 @@ def render_conversations(app: Any, owner: str) -> None:
 
 
 def ask(app: Any, conv: str, question: str, viewer: Viewer) -> None:
-    """Stream the answer to ``question``, then draw it in full."""
+    """Stream the answer to ``question``, then draw it in full. While the question waits for the model
+    the answer's place shows "대기 중: 앞에 N명 · 약 M초" (a browser that left or 새 대화 stops this run at
+    that update, which drops the question from the queue)."""
     with st.chat_message("user"):
         st.markdown(md(question))
     with st.chat_message("assistant"):
         holder = st.empty()
         text = ""
         stored: StoredMessage | None = None
+
+        def waiting(w: Waiting) -> None:
+            holder.markdown(waiting_text(w))
+
         try:
             with st.spinner("답변을 찾는 중…"):
-                for item in app.chat.stream(conv, question, viewer):
+                for item in app.chat.stream(conv, question, viewer, on_wait=waiting):
                     if isinstance(item, StoredMessage):
                         stored = item
                     else:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from onprem_bot.cli import cli
 from onprem_bot.cli.common import app_of, print_json
+from onprem_bot.llm.admission import Waiting, waiting_text
+from onprem_bot.llm.queued import admission_request
 from onprem_bot.types import Answer, Citation, Turn
 
 ROUTE_NAMES = {"faq": "FAQ", "rag": "문서 기반", "extractive": "원문 인용", "refused": "답변 불가"}
@@ -55,6 +59,18 @@ def read_history(path: Path) -> list[Turn]:
     return turns
 
 
+def waiting_printer() -> Callable[[Waiting], None]:
+    """An ``on_wait`` that prints ``대기 중: 앞에 N명 · 약 M초`` to stderr when the place changes."""
+    shown: list[int] = []
+
+    def show(waiting: Waiting) -> None:
+        if not shown or shown[-1] != waiting.ahead:
+            shown.append(waiting.ahead)
+            click.echo(waiting_text(waiting), err=True)
+
+    return show
+
+
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="DESIGN.md 형식의 JSON")
@@ -72,6 +88,12 @@ def ask(ctx: click.Context, question: str, as_json: bool, history_file: Path | N
     """질문에 답합니다: FAQ 먼저, 없으면 문서 검색과 언어 모델 (FAQ first, then the documents)."""
     history = read_history(history_file) if history_file is not None else []
     app = app_of(ctx)
+    with admission_request(owner="cli", on_wait=waiting_printer()):
+        _ask(app, question, as_json, history, user)
+
+
+def _ask(app: Any, question: str, as_json: bool, history: list[Turn], user: str | None) -> None:
+    """The answer printed (streamed, or as JSON), then logged to the audit log."""
     viewer = app.access.viewer(user)
     pipeline = app.pipeline
     if as_json:

@@ -1,7 +1,9 @@
 """Language models: the local GGUF (llama-cpp-python), remote llama.cpp servers, a scripted fake.
 
-:func:`make_llm` is the one place that chooses the backend from :class:`LlmSettings`. Nothing
-heavy is imported here; llama_cpp is loaded on first use.
+:func:`make_llm` is the one place that chooses the backend from :class:`LlmSettings`; every backend
+comes wrapped in a :class:`~onprem_bot.llm.queued.QueuedLLM` (its ``queue``: first come, first served,
+``llm.queue_max`` waiting, ``llm.queue_timeout_s``). Nothing heavy is imported here; llama_cpp is
+loaded on first use.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from onprem_bot.config import LlmSettings
+from onprem_bot.llm.admission import AdmissionQueue, QueueCancelled, QueueFull, QueueTimeout, Waiting
 from onprem_bot.llm.base import (
     LLM,
     LLMError,
@@ -20,13 +23,21 @@ from onprem_bot.llm.base import (
     trim_repetition,
 )
 from onprem_bot.llm.install import DEFAULT_MODEL_FILE
+from onprem_bot.llm.queued import QueuedLLM, admission_request, within_request
 
 __all__ = [
     "LLM",
+    "AdmissionQueue",
     "LLMError",
     "Message",
     "Prompt",
+    "QueueCancelled",
+    "QueueFull",
+    "QueueTimeout",
+    "QueuedLLM",
     "StreamStats",
+    "Waiting",
+    "admission_request",
     "default_model_path",
     "estimate_tokens",
     "find_repetition",
@@ -34,6 +45,7 @@ __all__ = [
     "make_llm",
     "resolve_model_path",
     "trim_repetition",
+    "within_request",
 ]
 
 
@@ -58,8 +70,23 @@ def resolve_model_path(settings: LlmSettings, root: Path) -> Path:
     return Path(root) / path
 
 
-def make_llm(settings: LlmSettings, root: Path) -> LLM | None:
-    """The language model the settings ask for (not loaded yet); ``None`` for ``backend = "none"``."""
+def make_llm(settings: LlmSettings, root: Path) -> QueuedLLM | None:
+    """The language model the settings ask for (not loaded yet) behind its admission queue; ``None`` for
+    ``backend = "none"``.
+
+    Slots: 1 for ``llama-cpp`` (one sequence at a time in-process), live servers × ``llm.server_slots``
+    for ``remote`` (followed as servers die and come back), ``llm.server_slots`` for ``scripted`` (tests).
+    The wrapped model is ``.inner``, the queue ``.queue`` (``.queue.status()``)."""
+    inner = _backend(settings, root)
+    if inner is None:
+        return None
+    capacity = getattr(inner, "capacity", None)
+    slots = capacity() if capacity is not None else 1 if settings.backend == "llama-cpp" else settings.server_slots
+    queue = AdmissionQueue(slots, settings.queue_max, settings.queue_timeout_s)
+    return QueuedLLM(inner, queue, capacity)
+
+
+def _backend(settings: LlmSettings, root: Path) -> LLM | None:
     if settings.backend == "none":
         return None
     if settings.backend == "scripted":
@@ -82,6 +109,7 @@ def make_llm(settings: LlmSettings, root: Path) -> LLM | None:
             supports_chat=settings.prompt_format != "completion",
             thinking=settings.thinking,
             think_tokens=settings.think_tokens,
+            server_slots=settings.server_slots,
         )
     if settings.backend == "llama-cpp":
         from onprem_bot.llm.llama import LlamaCppLLM

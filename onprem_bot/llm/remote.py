@@ -5,10 +5,14 @@ streamed as server-sent events from ``/v1/completions`` (a string prompt) or
 ``/v1/chat/completions`` (messages). Only the standard library is used, and only the
 configured addresses are ever contacted (no redirects are followed).
 
-Each request goes to the least busy live server (fewest requests in flight; ties in
-round-robin order). A server that refuses the connection, times out or answers 5xx is marked
-dead for ``cool_down_s`` and the request is retried on the next one; when every server is dead
-the request fails with :class:`LLMError`.
+Each request goes to the live server with the most free slots (``server_slots`` — llama-server's
+``-np`` parallel slots — minus its requests in flight; ties in round-robin order, so requests spread
+evenly). A server that refuses the connection, times out or answers 5xx before the first piece is
+marked dead for ``cool_down_s`` and the request is retried on the next one; when every server is
+dead the request fails with :class:`LLMError`. A server that fails after the first piece ends the
+answer with :class:`LLMError` (``…중간에 끊겼습니다``; the pipeline then quotes the sources).
+:meth:`RemoteLLM.capacity` tells the admission queue (:mod:`onprem_bot.llm.queued`) how many
+requests the live servers take at once.
 """
 
 from __future__ import annotations
@@ -67,7 +71,9 @@ def parse_server_url(url: str) -> ServerState:
 
 
 class RemoteLLM(LLM):
-    """OpenAI-compatible llama.cpp servers behind one :class:`LLM` (least busy first, failover)."""
+    """OpenAI-compatible llama.cpp servers behind one :class:`LLM` (most free slots first, failover).
+
+    ``server_slots``: requests each server decodes in parallel (``llm.server_slots``, >= 1)."""
 
     def __init__(
         self,
@@ -82,6 +88,7 @@ class RemoteLLM(LLM):
         clock: Callable[[], float] = time.monotonic,
         thinking: str = "auto",
         think_tokens: int = DEFAULT_THINK_TOKENS,
+        server_slots: int = 1,
     ) -> None:
         if not servers:
             raise LLMError("LLM 서버 주소가 없습니다 (no server URLs): llm.servers = http://host:port,...")
@@ -95,17 +102,30 @@ class RemoteLLM(LLM):
         self.connect_timeout_s = connect_timeout_s
         self._clock = clock
         self.set_thinking(thinking, think_tokens)
+        if server_slots < 1:
+            raise LLMError(f"llm.server_slots={server_slots}: must be >= 1")
+        self.server_slots = server_slots
         self._lock = threading.Lock()
         self._next = 0
 
+    def capacity(self) -> int:
+        """Requests the live servers take at once: live servers × ``server_slots``. When every server is
+        dead, all of them × ``server_slots``: requests then fail at once (and are quoted) instead of waiting."""
+        with self._lock:
+            now = self._clock()
+            live = sum(1 for s in self._servers if s.dead_until <= now)
+            return (live or len(self._servers)) * self.server_slots
+
     def servers_status(self) -> list[dict[str, Any]]:
-        """Each server: url, in_flight, requests, failures, alive, last_error."""
+        """Each server: url, in_flight, free_slots (``server_slots - in_flight``), requests, failures, alive,
+        last_error."""
         with self._lock:
             now = self._clock()
             return [
                 {
                     "url": s.url,
                     "in_flight": s.in_flight,
+                    "free_slots": self.server_slots - s.in_flight,
                     "requests": s.requests,
                     "failures": s.failures,
                     "alive": s.dead_until <= now,
@@ -115,19 +135,21 @@ class RemoteLLM(LLM):
             ]
 
     def stream(self, prompt: Prompt, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
-        """Stream from the least busy live server, failing over to the others before the first piece."""
+        """Stream from the live server with the most free slots, failing over to the others before the
+        first piece (:class:`LLMError` when none can answer, or when one fails mid-answer)."""
         stats = self.new_stats()
         return self.guard(self._pieces(prompt, max_tokens, stop, stats), stop, stats, max_tokens)
 
     # -- server choice -------------------------------------------------------------------------
 
     def acquire(self, exclude: set[str]) -> ServerState | None:
-        """Take the least busy live server not in ``exclude`` (its in-flight count goes up)."""
+        """Take the live server not in ``exclude`` with the most free slots, ties in round-robin order
+        (its in-flight count goes up); None when there is none."""
         with self._lock:
             now = self._clock()
             n = len(self._servers)
             candidates = [
-                (s.in_flight, (i - self._next) % n, i)
+                (s.in_flight - self.server_slots, (i - self._next) % n, i)
                 for i, s in enumerate(self._servers)
                 if s.dead_until <= now and s.url not in exclude
             ]
