@@ -61,6 +61,7 @@ from onprem_bot.cli import documents as _documents  # noqa: E402,F401
 from onprem_bot.cli import embedder as _embedder  # noqa: E402,F401
 from onprem_bot.cli import evaluate as _evaluate  # noqa: E402,F401
 from onprem_bot.cli import faq as _faq  # noqa: E402,F401
+from onprem_bot.cli import load as _load  # noqa: E402,F401
 from onprem_bot.cli import models as _models  # noqa: E402,F401
 from onprem_bot.cli import ops as _ops  # noqa: E402,F401
 from onprem_bot.cli import retrieval as _retrieval  # noqa: E402,F401

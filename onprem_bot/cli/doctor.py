@@ -109,25 +109,48 @@ def _gpu(_s: Any) -> Check:
 
 
 def _model(settings: Any) -> Check:
+    """The GGUF and whether it fits the free memory at ``llm.n_ctx``; for ``remote``, whether each of the
+    servers' ``llm.server_slots`` parallel slots (``n_ctx / server_slots`` tokens) holds an answer's
+    prompt (a warning when not, :func:`onprem_bot.llm.fit.slot_budget`)."""
     from onprem_bot.llm import install_root, resolve_model_path
     from onprem_bot.llm.base import LLMError
-    from onprem_bot.llm.fit import estimate_fit
+    from onprem_bot.llm.fit import estimate_fit, slot_budget
 
-    if settings.llm.backend != "llama-cpp":
-        return ("ok", "llm", f"backend={settings.llm.backend} {settings.llm.servers}".strip())
-    path = resolve_model_path(settings.llm, install_root())
+    cfg = settings.llm
+    if cfg.backend == "remote":
+        think = cfg.think_tokens if cfg.thinking == "on" else 0  # the model is on the server: "on" says it thinks
+        budget = slot_budget(cfg.n_ctx, cfg.server_slots, max_tokens=cfg.max_tokens, think_tokens=think)
+        detail = (
+            f"backend=remote {cfg.servers}; 서버마다 슬롯 {budget.slots}개 × {budget.slot_ctx} 토큰 "
+            f"(n_ctx {cfg.n_ctx} / server_slots {cfg.server_slots}; 필요 {budget.needed})"
+        )
+        local = resolve_model_path(cfg, install_root()) if cfg.model_path else None
+        if local is not None and local.is_file():  # the same GGUF here: the servers' KV cache for n_ctx
+            try:
+                fit = estimate_fit(local, cfg.n_ctx, free=(0, "given"))
+                detail += f"; KV {fit.kv_bytes / 1e9:.2f} GB (n_ctx {cfg.n_ctx}, 슬롯이 나눠 씀 / shared by the slots)"
+            except LLMError:
+                pass
+        if budget.warning:
+            return ("warn", "llm", f"{detail} — {budget.warning}")
+        return ("ok", "llm", detail)
+    if cfg.backend != "llama-cpp":
+        return ("ok", "llm", f"backend={cfg.backend} {cfg.servers}".strip())
+    path = resolve_model_path(cfg, install_root())
     if not path.is_file():
         return (
             "fail",
             "llm",
             f"모델 파일이 없습니다 (GGUF not found): {path}; `make install` 또는 llm.model_path 확인",
         )
-    try:
-        fit = estimate_fit(path, settings.llm.n_ctx)
+    try:  # in-process: one sequence at a time, so one slot of n_ctx
+        fit = estimate_fit(
+            path, cfg.n_ctx, max_tokens=cfg.max_tokens, think_tokens=cfg.think_tokens, thinking=cfg.thinking
+        )
     except LLMError as exc:
         return ("fail", "llm", str(exc))
-    status = "ok" if fit.fits is not False else "fail"
-    return (status, "llm", f"{path.name}: {fit.message}")
+    status = "fail" if fit.fits is False else "warn" if fit.warnings else "ok"
+    return (status, "llm", f"{path.name}: {fit.message}" + "".join(f" — {w}" for w in fit.warnings))
 
 
 def _identity(cfg: Any) -> tuple[str, int | None] | str:

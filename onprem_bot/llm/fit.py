@@ -10,6 +10,11 @@ vocabulary). The estimate, in bytes:
 - compute: llama.cpp's scratch for one micro-batch of logits, ``n_ubatch × n_vocab × 4``
   (within 2 % of what llama.cpp 0.3.36 reports for Gemma-3-270M and SmolLM2-135M), plus a fixed
   allowance for the backend context (:data:`FIXED_OVERHEAD`).
+
+Parallel slots (a llama.cpp server started with ``-np N``, ``llm.server_slots``): the server allocates
+one KV cache of ``n_ctx`` tokens and splits it, so memory is as above but each slot — each answer
+being written — has only ``n_ctx / N`` tokens. :func:`slot_budget` checks that a slot still holds
+the answer, a reasoning model's thinking and the prompt (:data:`PROMPT_ALLOWANCE`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,14 @@ FIXED_OVERHEAD = 150 * MIB
 KV_BYTES_PER_VALUE = 2  # f16 cache
 SMALL_ARRAY = 1024
 """Arrays up to this length are kept (per-layer head counts); longer ones are skipped."""
+PROMPT_ALLOWANCE = 1024
+"""Tokens a slot needs for the prompt besides the answer and the thinking. Source: the pipeline builds
+the prompt with :func:`onprem_bot.prompt.build_prompt`: the Korean instruction (:data:`onprem_bot.prompt.SYSTEM`,
+about 210 tokens by :func:`~onprem_bot.llm.base.estimate_tokens`), the question (a few dozen tokens), and
+retrieved chunks packed best first, of at most ``ingest.max_tokens`` = 450 tokens each (default) plus
+their ``<자료 n>`` tags; with less room than one chunk the answer rests on a cut chunk or fails
+(``ContextTooSmallError``). 210 + 64 + 450 + tags ≈ 750, rounded up to 1024 so that one whole chunk and
+part of a second fit."""
 
 _SCALARS: dict[int, str] = {
     0: "<B",
@@ -67,6 +80,8 @@ class GgufInfo:
     n_vocab: int
     has_chat_template: bool
     file_size: int
+    chat_template: str = ""
+    """The GGUF's chat template (empty when it has none): tells a reasoning model."""
 
     @property
     def head_dim(self) -> int:
@@ -96,6 +111,11 @@ class FitReport:
     """None when the free memory is unknown."""
     warnings: list[str] = field(default_factory=list)
     message: str = ""
+    server_slots: int = 1
+    slot_ctx: int = 0
+    """Tokens of context each parallel slot has (``n_ctx // server_slots``)."""
+    slot_needed: int | None = None
+    """Tokens a slot needs (:func:`slot_budget`); None when not checked."""
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -195,6 +215,7 @@ def gguf_info(path: Path) -> GgufInfo:
         n_vocab=n_vocab,
         has_chat_template=bool(meta.get("tokenizer.chat_template")),
         file_size=path.stat().st_size,
+        chat_template=str(meta.get("tokenizer.chat_template") or ""),
     )
 
 
@@ -229,11 +250,64 @@ def free_memory(run: Callable[..., Any] = subprocess.run) -> tuple[int, str]:
     return int(psutil.virtual_memory().available), "ram"
 
 
-def estimate_fit(path: Path | str, n_ctx: int, *, free: tuple[int, str] | None = None) -> FitReport:
+@dataclass(frozen=True)
+class SlotBudget:
+    """Whether one parallel slot's share of the context holds an answer's prompt (all in tokens)."""
+
+    n_ctx: int
+    slots: int
+    slot_ctx: int
+    """``n_ctx // slots``."""
+    needed: int
+    """``max_tokens + think_tokens + PROMPT_ALLOWANCE``."""
+    warning: str | None
+    """A Korean warning when ``slot_ctx < needed``, else None."""
+
+
+def slot_budget(n_ctx: int, slots: int = 1, *, max_tokens: int = 256, think_tokens: int = 0) -> SlotBudget:
+    """Check that each of ``slots`` parallel slots (``n_ctx // slots`` tokens) holds ``max_tokens`` of answer,
+    ``think_tokens`` of thinking (0 for a model that does not think) and :data:`PROMPT_ALLOWANCE` of prompt."""
+    slots = max(1, slots)
+    slot_ctx = n_ctx // slots
+    needed = max_tokens + think_tokens + PROMPT_ALLOWANCE
+    warning = None
+    if slot_ctx < needed:
+        where = f"n_ctx {n_ctx} / server_slots {slots}" if slots > 1 else f"n_ctx {n_ctx}"
+        warning = (
+            f"슬롯당 문맥 {slot_ctx} 토큰({where})이 답변에 필요한 {needed} 토큰(max_tokens {max_tokens} + "
+            f"think_tokens {think_tokens} + 자료·질문 {PROMPT_ALLOWANCE})보다 작습니다: n_ctx를 {needed * slots} "
+            "이상으로 늘리거나 server_slots를 줄이세요 (a slot's context cannot hold the prompt budget)"
+        )
+    return SlotBudget(n_ctx, slots, slot_ctx, needed, warning)
+
+
+def thinks(info: GgufInfo, thinking: str = "auto") -> bool:
+    """True when the model thinks before answering: ``thinking = "on"``, or ``auto`` and its name or
+    chat template says so (:func:`onprem_bot.llm.thinking.looks_like_reasoning`)."""
+    from onprem_bot.llm.thinking import looks_like_reasoning
+
+    if thinking == "on":
+        return True
+    return thinking == "auto" and looks_like_reasoning(info.name, info.chat_template or None)
+
+
+def estimate_fit(
+    path: Path | str,
+    n_ctx: int,
+    *,
+    free: tuple[int, str] | None = None,
+    server_slots: int = 1,
+    max_tokens: int | None = None,
+    think_tokens: int = 0,
+    thinking: str = "auto",
+) -> FitReport:
     """Estimate the memory a GGUF needs at ``n_ctx`` and compare it with the free memory.
 
     ``free`` is ``(bytes, source)``; by default :func:`free_memory` measures it (nvidia-smi,
-    else RAM). Raises :class:`LLMError` for a missing or unreadable GGUF.
+    else RAM). With ``max_tokens`` given, each of ``server_slots`` slots (``n_ctx // server_slots``
+    tokens; the KV cache stays that of ``n_ctx``, shared) is checked by :func:`slot_budget`, with
+    ``think_tokens`` counted when the model thinks (:func:`thinks`); a slot too small is a warning.
+    Raises :class:`LLMError` for a missing or unreadable GGUF.
     """
     path = Path(path)
     if not path.is_file():
@@ -250,11 +324,21 @@ def estimate_fit(path: Path | str, n_ctx: int, *, free: tuple[int, str] | None =
         warnings.append(
             f"n_ctx {n_ctx}이(가) 학습 문맥 길이 {info.context_length}보다 깁니다 (longer than the trained context)"
         )
+    slots = max(1, server_slots)
+    needed = None
+    if max_tokens is not None:
+        budget = slot_budget(
+            n_ctx, slots, max_tokens=max_tokens, think_tokens=think_tokens if thinks(info, thinking) else 0
+        )
+        needed = budget.needed
+        if budget.warning:
+            warnings.append(budget.warning)
     where = "GPU 여유 메모리" if source == "gpu" else "여유 메모리"
     verdict = "들어갑니다 (fits)" if fits else "부족합니다 (does not fit)"
+    shared = f", 슬롯 {slots}개 × {n_ctx // slots} 토큰 (slots share the KV)" if slots > 1 else ""
     message = (
         f"{path.name}: 필요 약 {total / 1e9:.2f} GB (가중치 {weights / 1e9:.2f} + KV {kv / 1e9:.2f} + "
-        f"연산 {overhead / 1e9:.2f}, n_ctx {n_ctx}) / {where} {free_bytes / 1e9:.2f} GB — {verdict}"
+        f"연산 {overhead / 1e9:.2f}, n_ctx {n_ctx}{shared}) / {where} {free_bytes / 1e9:.2f} GB — {verdict}"
     )
     return FitReport(
         path=str(path),
@@ -273,4 +357,7 @@ def estimate_fit(path: Path | str, n_ctx: int, *, free: tuple[int, str] | None =
         fits=fits,
         warnings=warnings,
         message=message,
+        server_slots=slots,
+        slot_ctx=n_ctx // slots,
+        slot_needed=needed,
     )
