@@ -234,7 +234,7 @@ def test_queued_llm_delegates_to_the_model_and_a_nested_stream_does_not_wait_for
     outer = llm.stream("q", 10)
     assert next(outer) == "가"
     assert llm.generate("q", 10) == "가 나"  # same thread, slot held: straight to the model
-    assert list(outer) == [" 나"]
+    assert list(outer) == [" 나"] and llm.queue.status()["running"] == 0 and not llm._held
 
 
 def test_remote_spreads_by_free_slots_and_a_dead_server_lowers_the_queue() -> None:

@@ -99,7 +99,9 @@ class QueuedLLM(LLM):
         """The shared queue (``llm.queue.status()`` for ``doctor`` and ``bench load``)."""
         self.capacity = capacity
         self.poll_s = poll_s
-        self._held = threading.local()
+        self._held: dict[int, int] = {}
+        """Slots held per thread id (a generator finished in another thread still counts down its own)."""
+        self._held_lock = threading.Lock()
 
     # -- the wrapped model's attributes --------------------------------------------------------------
 
@@ -168,7 +170,7 @@ class QueuedLLM(LLM):
         return self.inner.count_tokens(text)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("inner", "queue", "capacity", "poll_s", "_held") or name.startswith("__"):
+        if name in ("inner", "queue", "capacity", "poll_s", "_held", "_held_lock") or name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.inner, name)
 
@@ -192,7 +194,8 @@ class QueuedLLM(LLM):
     def _queued(
         self, prompt: Prompt, max_tokens: int, stop: Sequence[str], stats: StreamStats, request: AdmissionRequest
     ) -> Iterator[str]:
-        if getattr(self._held, "count", 0):  # this thread holds a slot: a nested stream must not wait for it
+        thread = threading.get_ident()
+        if self._held.get(thread):  # this thread holds a slot: a nested stream must not wait for it
             yield from self._inner_stream(prompt, max_tokens, stop, stats, 0.0)
             return
         self.refresh_slots()
@@ -212,11 +215,11 @@ class QueuedLLM(LLM):
             finally:
                 waits.close()
             stats.queue_wait_s = ticket.waited_s
-            self._held.count = getattr(self._held, "count", 0) + 1
+            self._hold(thread, 1)
             try:
                 yield from self._inner_stream(prompt, max_tokens, stop, stats, ticket.waited_s)
             finally:
-                self._held.count -= 1
+                self._hold(thread, -1)
         except GeneratorExit:  # the consumer stopped reading: a normal end of a generation
             raise
         except BaseException:
@@ -229,6 +232,14 @@ class QueuedLLM(LLM):
                 ticket.release()
             else:
                 ticket.cancel()
+
+    def _hold(self, thread: int, change: int) -> None:
+        with self._held_lock:
+            count = self._held.get(thread, 0) + change
+            if count > 0:
+                self._held[thread] = count
+            else:
+                self._held.pop(thread, None)
 
     def _report(self, request: AdmissionRequest, waiting: Waiting) -> None:
         if request.on_wait is not None:
