@@ -34,7 +34,9 @@ class AccessAdmin:
         change is refused to a reader outside the new groups."""
         clean = parse_groups(groups)
         before = self.documents.set_groups(document_id, clean)
-        self.audit.record(by, actions.DOCUMENT_GROUPS, document_id, {"before": list(before), "after": list(clean)})
+        info = self.documents.get(document_id)
+        detail = {"title": info.title if info else "", "before": list(before), "after": list(clean)}
+        self.audit.record(by, actions.DOCUMENT_GROUPS, document_id, detail)
         return clean
 
     def create_user(self, name: str, password: str, role: str, groups: str | Sequence[str], by: str) -> Any:

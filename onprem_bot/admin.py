@@ -317,8 +317,16 @@ class DocumentAdmin:
     """Upload, ingest, list, delete and re-ingest documents; the index is swapped atomically."""
 
     def __init__(
-        self, documents: Any, ingestor: Any, reindex: Callable[[], Any], uploads_dir: Path, max_upload_mb: int
+        self,
+        documents: Any,
+        ingestor: Any,
+        reindex: Callable[[], Any],
+        uploads_dir: Path,
+        max_upload_mb: int,
+        audit: Any = None,
     ) -> None:
+        self.audit = audit
+        """The audit log: groups given to uploaded documents are recorded with the uploader's name."""
         self.documents = documents
         self.ingestor = ingestor
         self.reindex = reindex
@@ -394,6 +402,9 @@ class DocumentAdmin:
                 continue
             if backup is not None:
                 backup.unlink(missing_ok=True)
+            if result.groups is not None and self.audit is not None:
+                detail = {"title": result.title, "after": list(result.groups), "via": "upload"}
+                self.audit.record(viewer.name, "document_groups", result.document_id, detail)
             changed = changed or result.status != "unchanged"
             report.ingested.append((original, result.status, result.chunks))
         if changed:

@@ -240,7 +240,9 @@ def _ui_services(
         "conversations": conversations,
         "chat": ChatService(pipeline, conversations, documents, faq_store, phrasings, audit),
         "faq_admin": FaqAdmin(faq_store, faq, phrasings),
-        "doc_admin": DocumentAdmin(documents, ingestor, reindex, settings.home / "uploads", settings.ui.max_upload_mb),
+        "doc_admin": DocumentAdmin(
+            documents, ingestor, reindex, settings.home / "uploads", settings.ui.max_upload_mb, audit
+        ),
         "faq_phrasings": phrasings,
         "audit": audit,
         "access": AccessAdmin(documents, users, auth, audit),

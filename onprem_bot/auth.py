@@ -174,6 +174,7 @@ class AuthService:
         else:
             verify_password(password or "", _dummy_hash())  # same work as for a real account
         if user is None:
+            self._audit((name or "").strip().lower()[:64], "login_failed", "", {"client": client})
             self._fail(keys, now)
             raise LoginError(LOGIN_FAILED)
         self._forget(keys)
@@ -233,13 +234,18 @@ class AuthService:
         """Record one failure per key; a key with ``max_failures`` within the window is locked out."""
         for attempt in range(2):
             try:
-                self._record_failure(keys, now)
+                for key in self._record_failure(keys, now):
+                    self._audit(
+                        key.split(":", 1)[-1][:64], "login_locked", key, {"minutes": self.settings.lockout_s / 60}
+                    )
                 return
             except IntegrityError:  # another replica locked the same key at the same moment: retry once
                 if attempt:
                     log.warning("log-in failure for %s not recorded (concurrent lock-out)", keys)
 
-    def _record_failure(self, keys: list[str], now: float) -> None:
+    def _record_failure(self, keys: list[str], now: float) -> list[str]:
+        """Store the failure; returns the keys this failure locked out."""
+        locked: list[str] = []
         window, limit, lockout = self.settings.failure_window_s, self.settings.max_failures, self.settings.lockout_s
         with self.users.db.session() as s:
             s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < now - window))
@@ -256,6 +262,8 @@ class AuthService:
                 else:
                     row.until = max(row.until, now + lockout)
                 s.execute(delete(LoginFailureRow).where(LoginFailureRow.key == k))
+                locked.append(k)
+        return locked
 
     def _forget(self, keys: list[str]) -> None:
         with self.users.db.session() as s:

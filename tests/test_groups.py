@@ -222,3 +222,42 @@ def test_a_group_change_by_another_process_is_seen_at_once(app: App, tmp_path: P
     other.delete(doc.id)
     assert app.documents.groups() == {}
     other.db.dispose()
+
+
+def test_every_way_of_setting_groups_is_audited(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--groups, ingest.folder_groups, set-groups and an upload on the documents page all leave a row; a group
+    no account holds gets a warning (a typo hides the document)."""
+    home, docs = tmp_path / "home", tmp_path / "docs"
+    (docs / "hr").mkdir(parents=True)
+    (docs / "hr" / "급여규정.txt").write_text(REGULATION_TEXT, encoding="utf-8")
+    config = tmp_path / "onprem-bot.toml"
+    config.write_text(f'[ingest.folder_groups]\n"{docs / "hr"}" = "인사팀"\n', encoding="utf-8")
+    code, out, err = cli(capsys, home, "--config", str(config), "ingest", "--json", str(docs))
+    assert code == 0 and json.loads(out)["groups"][0]["groups"] == ["인사팀"]
+    assert "인사팀" in err and "경고" in err  # nobody is in 인사팀 yet
+    code, _, err = cli(capsys, home, "documents", "set-groups", SALARY, "--groups", "인샤팀")
+    assert code == 0 and "'인샤팀'" in err
+    code, out, _ = cli(capsys, home, "admin", "audit", "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines() if json.loads(line)["action"] == "document_groups"]
+    assert [(r["detail"]["title"], r["detail"].get("via")) for r in rows] == [
+        (SALARY, "ingest.folder_groups"),
+        (SALARY, None),
+    ]
+    assert rows[1]["detail"]["before"] == ["인사팀"] and rows[1]["detail"]["after"] == ["인샤팀"]
+
+
+def test_an_upload_with_groups_and_failed_log_ins_are_audited(app: App) -> None:
+    from onprem_bot.auth import LoginError
+
+    kim = Viewer("kim", frozenset({"인사팀"}))
+    report = app.doc_admin.ingest_uploads([("급여규정.txt", REGULATION_TEXT.encode())], groups="인사팀", viewer=kim)
+    assert report.ingested
+    [row] = [e for e in app.audit.entries() if e.action == "document_groups"]
+    assert row.actor == "kim" and row.detail["via"] == "upload" and row.detail["after"] == ["인사팀"]
+    app.access.create_user("lee", "long enough 3", "user", "", by="operator")
+    for _ in range(app.settings.auth.max_failures):
+        with pytest.raises(LoginError):
+            app.auth.login("lee", "wrong password", client="browser-1")
+    actions = [(e.actor, e.action) for e in app.audit.entries() if e.action.startswith("login")]
+    assert actions.count(("lee", "login_failed")) == app.settings.auth.max_failures
+    assert ("lee", "login_locked") in actions and ("browser-1", "login_locked") in actions

@@ -23,6 +23,8 @@ SOURCE_NAMES = {"local": "로컬", "ldap": "디렉터리(LDAP)"}
 ACTION_NAMES = {
     "ask": "질문",
     "login": "로그인",
+    "login_failed": "로그인 실패",
+    "login_locked": "로그인 잠김",
     "audit_export": "감사 기록 내보내기",
     "document_groups": "문서 열람 그룹 변경",
     "user_created": "계정 생성",

@@ -89,7 +89,7 @@ def set_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
 def set_active(ctx: click.Context, name: str, active: bool) -> None:
     """사용자를 사용/중지합니다 (enable or disable a user: true/false)."""
     app_of(ctx).access.set_active(name, active, by="operator")
-    click.echo(f"{name.strip().lower()}: {'사용' if active else '중지'}")
+    click.echo(f"{name.strip().lower()}: {'사용 중 (로그인 가능)' if active else '사용 중지됨 (로그인할 수 없음)'}")
 
 
 @admin.command("list-users")
@@ -130,6 +130,8 @@ def audit(
     app = app_of(ctx)
     utc = [None if t is None else t.replace(tzinfo=UTC) for t in (since, until)]
     entries = app.audit.entries(utc[0], utc[1], actor)
+    if actor and not entries and app.auth.users.get(actor) is None:
+        click.echo(f"경고: '{actor}' 계정도, 그 이름의 기록도 없습니다 (no such account and no rows)", err=True)
     data = app.audit.export(fmt, entries)
     app.audit.record("operator", AUDIT_EXPORT, "", {"rows": len(entries), "format": fmt})
     if out is None:

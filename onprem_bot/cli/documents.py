@@ -84,10 +84,15 @@ def ingest(
             else "모든 파일이 실패했습니다 (every file failed)"
         )
     summary = report.summary()
-    if wanted is not None:
-        for r in report.ok:
-            app.audit.record("operator", DOCUMENT_GROUPS, r.document_id, {"after": list(wanted), "via": "ingest"})
-        summary["groups"] = list(wanted)
+    via = "ingest --groups" if wanted is not None else "ingest.folder_groups"
+    grouped = [r for r in report.ok if r.groups is not None]
+    for r in grouped:
+        app.audit.record("operator", DOCUMENT_GROUPS, r.document_id, {"title": r.title, "after": list(r.groups or ()), "via": via})  # fmt: skip
+    if grouped:
+        summary["groups"] = [
+            {"document": r.document_id, "title": r.title, "groups": list(r.groups or ())} for r in grouped
+        ]
+        warn_unknown_groups(app, {g for r in grouped for g in r.groups or ()})
     seeded = _import_snapshots(app, paths)
     if seeded:
         summary["snapshot_vectors"] = seeded
@@ -147,10 +152,19 @@ def set_groups(ctx: click.Context, document: str, groups: str, as_json: bool) ->
     app = app_of(ctx)
     doc = find_document(app.documents.list_all(), document)
     after = app.access.set_document_groups(doc.id, groups, by="operator")
+    warn_unknown_groups(app, set(after))
     if as_json:
         print_json({"document": doc.id, "title": doc.title, "groups": list(after)})
     else:
         click.echo(f"{doc.title}: 열람 그룹 {','.join(after) or '전체'}")
+
+
+def warn_unknown_groups(app: Any, groups: set[str]) -> None:
+    """A warning on stderr for each group no account belongs to yet (a typo makes a document invisible to
+    everyone but administrators; directory accounts get their groups at log-in, so it is not an error)."""
+    held = {g for u in app.auth.users.list_all() for g in u.groups}
+    for g in sorted(groups - held):
+        click.echo(f"경고: '{g}' 그룹에 속한 사용자가 아직 없습니다 (no account in this group yet; a typo?)", err=True)
 
 
 def find_document(docs: Sequence[Any], key: str) -> Any:

@@ -42,6 +42,8 @@ class FileResult:
     error: str | None = None
     warning: str | None = None
     """Stored, but with a caveat (e.g. PDF pages skipped for want of text)."""
+    groups: tuple[str, ...] | None = None
+    """The groups this run gave the document (for the audit log); None: its groups were not changed."""
 
 
 @dataclass(frozen=True)
@@ -189,9 +191,12 @@ class Ingestor:
         # pages skipped for want of OCR are read once OCR is there
         if old and same and not (old.metadata.get(SKIPPED_KEY) and self.ocr is not None and self.ocr.available()):
             warning = old.metadata.get(WARNING_KEY) or None
-            if groups is not None and tuple(old.groups or ()) != groups:
-                self.store.set_groups(doc_id, groups)
-            return FileResult(path, "unchanged", doc_id, old.title, old.chunker, old.chunk_count, warning=warning)
+            changed = groups if groups is not None and tuple(old.groups or ()) != groups else None
+            if changed is not None:
+                self.store.set_groups(doc_id, changed)
+            return FileResult(
+                path, "unchanged", doc_id, old.title, old.chunker, old.chunk_count, warning=warning, groups=changed
+            )
         doc = normalized_document(load_document(path, self.ocr))  # one Unicode form in storage, whatever the source
         name, chunks = chunk_document(doc, doc_id, self.chunker, self.max_tokens)
         if not chunks:
@@ -211,4 +216,6 @@ class Ingestor:
         )
         self.store.replace(info, chunks)
         warning = doc.metadata.get(WARNING_KEY) or None
-        return FileResult(path, "updated" if old else "new", doc_id, doc.title, name, len(chunks), warning=warning)
+        changed = groups if groups is not None and (old is None or tuple(old.groups or ()) != groups) else None
+        status: Status = "updated" if old else "new"
+        return FileResult(path, status, doc_id, doc.title, name, len(chunks), warning=warning, groups=changed)

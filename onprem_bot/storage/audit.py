@@ -3,7 +3,8 @@
 Questions are stored masked exactly as the conversation log masks them (``privacy.mask_logs``).
 Actions: :data:`ASK` (subject: the masked question; detail: route, verdict, the retrieved and cited
 documents), :data:`DOCUMENT_GROUPS`, :data:`USER_CREATED`, :data:`USER_GROUPS`, :data:`USER_ROLE`,
-:data:`USER_ACTIVE`, :data:`LOGIN`, :data:`AUDIT_EXPORT`. Export: CSV (UTF-8 with BOM, opens in Excel)
+:data:`USER_ACTIVE`, :data:`LOGIN`, :data:`LOGIN_FAILED` (actor: the name tried), :data:`LOGIN_LOCKED`
+(subject: the throttle key, ``user:<name>`` or ``client:<browser>``), :data:`AUDIT_EXPORT`. Export: CSV (UTF-8 with BOM, opens in Excel)
 or JSON lines.
 """
 
@@ -23,9 +24,21 @@ from onprem_bot.storage.db import Database
 from onprem_bot.storage.schema import AuditRow
 
 ASK, LOGIN, AUDIT_EXPORT = "ask", "login", "audit_export"
+LOGIN_FAILED, LOGIN_LOCKED = "login_failed", "login_locked"
 DOCUMENT_GROUPS = "document_groups"
 USER_CREATED, USER_GROUPS, USER_ROLE, USER_ACTIVE = "user_created", "user_groups", "user_role", "user_active"
-ACTIONS = (ASK, LOGIN, AUDIT_EXPORT, DOCUMENT_GROUPS, USER_CREATED, USER_GROUPS, USER_ROLE, USER_ACTIVE)
+ACTIONS = (
+    ASK,
+    LOGIN,
+    LOGIN_FAILED,
+    LOGIN_LOCKED,
+    AUDIT_EXPORT,
+    DOCUMENT_GROUPS,
+    USER_CREATED,
+    USER_GROUPS,
+    USER_ROLE,
+    USER_ACTIVE,
+)
 EXPORT_FORMATS = ("csv", "jsonl")
 COLUMNS = ("id", "at", "actor", "action", "subject", "detail")
 
