@@ -28,6 +28,7 @@ from onprem_bot.config import AnswerSettings
 from onprem_bot.contextualiser import Contextualiser, Standalone
 from onprem_bot.embed.profiles import FALLBACK, EmbedderProfile
 from onprem_bot.errors import QueryError
+from onprem_bot.llm.admission import QueueFull, QueueTimeout
 from onprem_bot.llm.base import LLMError, trim_repetition
 from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, strip_sentinels
 from onprem_bot.types import Answer, Citation, Hit, Turn
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 NOT_FOUND = "제공된 문서에서 질문에 대한 내용을 찾을 수 없습니다."
 TRUNCATED = "질문이 너무 길어 앞의 {n:,}자만 사용했습니다 (question truncated)."
 NO_MODEL = "언어 모델을 사용할 수 없어 문서 원문을 인용합니다 (model unavailable: {error})."
+QUEUE_BUSY = "지금 질문이 많아 문서 원문을 그대로 보여 드립니다. 잠시 후 다시 물어보시면 모델이 답해 드립니다."
+"""The notice when the model's queue is full or the wait ran out (:mod:`onprem_bot.llm.admission`)."""
 TOKENS_PER_CHAR = 1.2
 """Answer token budget per requested character (Korean subword tokenizers: ~1 token per 1–1.5 chars)."""
 
@@ -164,6 +167,11 @@ class Pipeline:
             return
         try:
             final = yield from self._generate(question, hits, timings, notices)
+        except (QueueFull, QueueTimeout) as exc:  # many employees at once: quote now rather than make them wait
+            log.warning("model queue: %s", exc, extra={"event": "queue_fallback"})
+            notices.append(QUEUE_BUSY)
+            reason = "queue_full" if isinstance(exc, QueueFull) else "queue_timeout"
+            final = replace(self._extractive(question, hits), fallback_reason=reason)
         except LLMError as exc:  # a missing or dead model must not take the answer down: quote the sources
             notices.append(NO_MODEL.format(error=exc))
             final = self._extractive(question, hits)
