@@ -30,7 +30,7 @@ from onprem_bot.embed.profiles import FALLBACK, EmbedderProfile
 from onprem_bot.errors import QueryError
 from onprem_bot.llm.admission import QueueFull, QueueTimeout
 from onprem_bot.llm.base import LLMError, trim_repetition
-from onprem_bot.prompt import STOP, BuiltPrompt, build_prompt, strip_sentinels
+from onprem_bot.prompt import STOP, BuiltPrompt, ContextTooSmallError, build_prompt, strip_sentinels
 from onprem_bot.types import Answer, Citation, Hit, Turn
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class Pipeline:
             notices.append(QUEUE_BUSY)
             reason = "queue_full" if isinstance(exc, QueueFull) else "queue_timeout"
             final = replace(self._extractive(question, hits), fallback_reason=reason)
-        except LLMError as exc:  # a missing or dead model must not take the answer down: quote the sources
+        except (LLMError, ContextTooSmallError) as exc:  # a missing, dead or too small model: quote the sources
             notices.append(NO_MODEL.format(error=exc))
             final = self._extractive(question, hits)
         yield _done(replace(final, retrieved=retrieved), timings, started, notices, suggestions)

@@ -102,6 +102,10 @@ def test_model_failure_and_empty_output_fall_back_to_quoting(indexed: App) -> No
     assert answer.route == "extractive" and answer.citations and "/nowhere.gguf" in answer.notices[0]
     p, _ = pipeline(indexed, ["   "])
     assert p.ask(LEAVE).route == "extractive"
+    tiny = ScriptedLLM(["쓰이지 않음"], n_ctx=64)  # cannot hold one source sentence: quote, never an error
+    p = Pipeline(None, indexed.retriever, indexed.analyzer, tiny, Checker(indexed.analyzer), AnswerSettings(), k=5)
+    answer = p.ask(LEAVE)
+    assert answer.route == "extractive" and answer.citations and "n_ctx" in answer.notices[0] and not tiny.prompts
 
 
 def test_nothing_relevant_is_refused_with_the_closest_documents(indexed: App) -> None:
