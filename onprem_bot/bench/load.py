@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from onprem_bot.answer_guards import QUOTED_NOTICE
+from onprem_bot.bench.retrieval import percentile as bench_percentile
 from onprem_bot.errors import ConfigError
 
 Progress = Callable[[str], None]
@@ -102,14 +103,8 @@ def load_questions(path: Path) -> list[str]:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0..100, linear interpolation) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+    """The q-th percentile (0..100, linear interpolation as numpy's) of ``values``; None when empty."""
+    return bench_percentile(values, q) if values else None
 
 
 def fallback_kind(answer: Any) -> str | None:
