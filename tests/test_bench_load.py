@@ -193,3 +193,24 @@ def test_bench_load_command_real_model_and_two_servers(
             assert level["errors"] == 0 and level["lost"] == 0, (name, level)
     assert report["ratios"]["remote"]["at_users"] == 2
     assert len(started) == 2 and all(p.poll() is not None for p in started)  # both servers killed
+
+
+def test_llama_server_command_lines(tmp_path: Path) -> None:
+    """llama-server gets the slots and a context of n_ctx per slot; llama-cpp-python's server has no slots."""
+    from onprem_bot.bench.llama_servers import _command, llama_servers
+    from onprem_bot.llm.base import LLMError
+
+    model = tmp_path / "m.gguf"
+    cmd = _command(model, 8081, 1024, 2, 0, Path("/opt/llama-server"), 4)
+    assert cmd[:3] == ["/opt/llama-server", "-m", str(model)]
+    assert cmd[cmd.index("-c") + 1] == "4096" and cmd[cmd.index("-np") + 1] == "4"
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    python = _command(model, 8081, 1024, 2, 0, None, 1)
+    assert python[1:3] == ["-m", "llama_cpp.server"] and "-np" not in python
+    with pytest.raises(LLMError, match="slots"), llama_servers(model, 1, n_ctx=512, slots=2):
+        pass
+    with (
+        pytest.raises(LLMError, match="llama-server"),
+        llama_servers(model, 1, n_ctx=512, server_bin=tmp_path / "none"),
+    ):
+        pass

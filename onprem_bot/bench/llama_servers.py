@@ -1,7 +1,9 @@
 """Real llama.cpp servers on 127.0.0.1 for ``bench load``: started, waited for, always killed.
 
 Each server is ``python -m llama_cpp.server --model GGUF --host 127.0.0.1 --port P`` (the
-``[server]`` extras of llama-cpp-python) on a free loopback port, with ``n_threads`` chosen so
+``[server]`` extras of llama-cpp-python; one request at a time) or, with ``server_bin``, llama.cpp's own
+``llama-server -m GGUF -np SLOTS`` (parallel slots decoded together by continuous batching; its
+context is ``n_ctx × slots`` so that each slot has ``n_ctx``) on a free loopback port, with ``n_threads`` chosen so
 that the servers share the machine's cores fairly (``cores // servers``, at least 1). Servers are
 killed when the ``with`` block ends, however it ends (an error, Ctrl-C, SIGTERM while the block
 runs); an ``atexit`` hook kills any left over if the interpreter exits some other way.
@@ -84,6 +86,25 @@ def server_extras_missing() -> str | None:
     return None
 
 
+def _binary_missing(server_bin: Path) -> str | None:
+    """Why ``server_bin`` cannot run (not a file, not executable), or None."""
+    if not server_bin.is_file() or not os.access(server_bin, os.X_OK):
+        return f"llama-server 실행 파일이 없습니다 (not an executable): {server_bin}"
+    return None
+
+
+def _command(
+    model: Path, port: int, n_ctx: int, threads: int, n_gpu_layers: int, server_bin: Path | None, slots: int
+) -> list[str]:
+    """The server's command line: llama-cpp-python's server, or ``server_bin`` (llama-server) with ``slots``."""
+    if server_bin is None:
+        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", HOST]
+        cmd += ["--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(threads)]
+        return [*cmd, "--n_threads_batch", str(threads), "--n_gpu_layers", str(n_gpu_layers), "--verbose", "False"]
+    cmd = [str(server_bin), "-m", str(model), "--host", HOST, "--port", str(port), "-c", str(n_ctx * slots)]
+    return [*cmd, "-np", str(slots), "-t", str(threads), "-tb", str(threads), "-ngl", str(n_gpu_layers)]
+
+
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
@@ -130,6 +151,8 @@ def llama_servers(
     n_gpu_layers: int = 0,
     start_timeout_s: float = START_TIMEOUT_S,
     say: Callable[[str], None] = lambda _m: None,
+    server_bin: Path | None = None,
+    slots: int = 1,
 ) -> Iterator[list[Server]]:
     """Start ``count`` llama.cpp servers for ``model`` on 127.0.0.1, yield them once all answer, kill them after.
 
@@ -137,9 +160,13 @@ def llama_servers(
     :class:`LLMError` when one exits early (with the end of its log) or they are not up within
     ``start_timeout_s`` seconds.
     """
-    missing = server_extras_missing()
+    missing = server_extras_missing() if server_bin is None else _binary_missing(server_bin)
     if missing:
         raise LLMError(missing)
+    if slots > 1 and server_bin is None:
+        raise LLMError(
+            "python -m llama_cpp.server 는 병렬 슬롯이 없습니다 (no parallel slots): --server-bin llama-server"
+        )
     threads = n_threads or threads_per_server(count)
     logs = Path(tempfile.mkdtemp(prefix="onprem-bot-llama-servers-"))
     started: list[tuple[Server, subprocess.Popen[bytes]]] = []
@@ -147,9 +174,7 @@ def llama_servers(
         try:
             for i in range(count):
                 port = free_port()
-                cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", HOST]
-                cmd += ["--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(threads)]
-                cmd += ["--n_threads_batch", str(threads), "--n_gpu_layers", str(n_gpu_layers), "--verbose", "False"]
+                cmd = _command(model, port, n_ctx, threads, n_gpu_layers, server_bin, slots)
                 log = logs / f"server{i}.log"
                 with log.open("wb") as out:
                     proc = subprocess.Popen(

@@ -400,9 +400,12 @@ def ratios(targets: dict[str, dict[str, Any]], baseline: str) -> dict[str, Any]:
 # --- the product's targets --------------------------------------------------------------------------
 
 
-def product_targets(settings: Any, model: Path, servers: int, say: Progress) -> list[Target]:
+def product_targets(
+    settings: Any, model: Path, servers: int, say: Progress, server_bin: Path | None = None, slots: int = 1
+) -> list[Target]:
     """``baseline`` (lock-only in-process model), ``in_process`` (as ``make_llm`` builds it) and, when
-    ``servers`` > 0, ``remote`` (that many llama.cpp servers on 127.0.0.1, ``cores // servers`` threads each)."""
+    ``servers`` > 0, ``remote`` (that many llama.cpp servers on 127.0.0.1, ``cores // servers`` threads each;
+    with ``server_bin``, llama-server with ``slots`` parallel slots each, ``llm.server_slots = slots``)."""
     from onprem_bot.app import ROOT
     from onprem_bot.bench.llama_servers import llama_servers
     from onprem_bot.llm import make_llm
@@ -431,13 +434,23 @@ def product_targets(settings: Any, model: Path, servers: int, say: Progress) -> 
 
     @contextmanager
     def remote() -> Iterator[tuple[Any, dict[str, Any]]]:
-        with llama_servers(model, servers, n_ctx=cfg.n_ctx, n_gpu_layers=cfg.n_gpu_layers, say=say) as started:
+        with llama_servers(
+            model,
+            servers,
+            n_ctx=cfg.n_ctx,
+            n_gpu_layers=cfg.n_gpu_layers,
+            say=say,
+            server_bin=server_bin,
+            slots=slots,
+        ) as started:
             remote_cfg = dataclasses.replace(
-                cfg, backend="remote", servers=",".join(s.url for s in started), server_slots=1
+                cfg, backend="remote", servers=",".join(s.url for s in started), server_slots=slots
             )
+            kind = f"{server_bin.name} -np {slots}" if server_bin else "python -m llama_cpp.server"
             notes = {
-                "path": f"make_llm(backend=remote), {servers} × python -m llama_cpp.server on 127.0.0.1",
+                "path": f"make_llm(backend=remote), {servers} × {kind} on 127.0.0.1",
                 "servers": servers,
+                "slots_each": slots,
                 "n_threads_each": started[0].n_threads,
             }
             yield make_llm(remote_cfg, ROOT), notes

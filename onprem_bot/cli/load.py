@@ -41,6 +41,14 @@ def _levels(_ctx: click.Context, _param: click.Parameter, value: str) -> list[in
 @click.option(
     "--model", "model_path", type=click.Path(path_type=Path, dir_okay=False), help="GGUF (default: llm.model_path)"
 )
+@click.option(
+    "--server-bin",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="llama.cpp 의 llama-server 실행 파일 (default: python -m llama_cpp.server, one request at a time)",
+)
+@click.option(
+    "--slots", type=click.IntRange(1, 32), default=1, show_default=True, help="서버마다 병렬 슬롯 (-np; --server-bin)"
+)
 @click.option("--max-s", type=click.FloatRange(10, 7200), default=1800, show_default=True, help="전체 시간 한도 (초)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -52,6 +60,8 @@ def bench_load(
     duration_s: float | None,
     servers: int,
     model_path: Path | None,
+    server_bin: Path | None,
+    slots: int,
     max_s: float,
     as_json: bool,
 ) -> None:
@@ -77,7 +87,7 @@ def bench_load(
 
     run = LoadRun(load_questions(questions_file), users, per_user, duration_s, max_s, say)
     try:
-        report = run_load(app, product_targets(settings, model, servers, say), run)
+        report = run_load(app, product_targets(settings, model, servers, say, server_bin, slots), run)
     finally:
         app.db.dispose()
     report.update(model=str(model), questions_file=str(questions_file))
