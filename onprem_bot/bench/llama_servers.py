@@ -160,13 +160,13 @@ def llama_servers(
     :class:`LLMError` when one exits early (with the end of its log) or they are not up within
     ``start_timeout_s`` seconds.
     """
-    missing = server_extras_missing() if server_bin is None else _binary_missing(server_bin)
-    if missing:
-        raise LLMError(missing)
     if slots > 1 and server_bin is None:
         raise LLMError(
             "python -m llama_cpp.server 는 병렬 슬롯이 없습니다 (no parallel slots): --server-bin llama-server"
         )
+    missing = server_extras_missing() if server_bin is None else _binary_missing(server_bin)
+    if missing:
+        raise LLMError(missing)
     threads = n_threads or threads_per_server(count)
     logs = Path(tempfile.mkdtemp(prefix="onprem-bot-llama-servers-"))
     started: list[tuple[Server, subprocess.Popen[bytes]]] = []
