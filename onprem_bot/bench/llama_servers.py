@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,10 +153,13 @@ def llama_servers(
     say: Callable[[str], None] = lambda _m: None,
     server_bin: Path | None = None,
     slots: int = 1,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[list[Server]]:
     """Start ``count`` llama.cpp servers for ``model`` on 127.0.0.1, yield them once all answer, kill them after.
 
-    ``n_threads`` per server (0: :func:`threads_per_server`); ``n_ctx`` tokens of context each.
+    ``n_threads`` per server (0: :func:`threads_per_server`); ``n_ctx`` tokens of context each (per slot);
+    ``extra_args`` go to the end of each server's command line (e.g. llama-server's ``--no-repack`` where
+    the CPU reports AMX but the machine does not let processes use it).
     :class:`LLMError` when one exits early (with the end of its log) or they are not up within
     ``start_timeout_s`` seconds.
     """
@@ -174,7 +177,7 @@ def llama_servers(
         try:
             for i in range(count):
                 port = free_port()
-                cmd = _command(model, port, n_ctx, threads, n_gpu_layers, server_bin, slots)
+                cmd = [*_command(model, port, n_ctx, threads, n_gpu_layers, server_bin, slots), *extra_args]
                 log = logs / f"server{i}.log"
                 with log.open("wb") as out:
                     proc = subprocess.Popen(

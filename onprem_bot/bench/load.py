@@ -401,7 +401,13 @@ def ratios(targets: dict[str, dict[str, Any]], baseline: str) -> dict[str, Any]:
 
 
 def product_targets(
-    settings: Any, model: Path, servers: int, say: Progress, server_bin: Path | None = None, slots: int = 1
+    settings: Any,
+    model: Path,
+    servers: int,
+    say: Progress,
+    server_bin: Path | None = None,
+    slots: int = 1,
+    server_args: Sequence[str] = (),
 ) -> list[Target]:
     """``baseline`` (lock-only in-process model), ``in_process`` (as ``make_llm`` builds it) and, when
     ``servers`` > 0, ``remote`` (that many llama.cpp servers on 127.0.0.1, ``cores // servers`` threads each;
@@ -442,6 +448,7 @@ def product_targets(
             say=say,
             server_bin=server_bin,
             slots=slots,
+            extra_args=server_args,
         ) as started:
             remote_cfg = dataclasses.replace(
                 cfg, backend="remote", servers=",".join(s.url for s in started), server_slots=slots

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from pathlib import Path
 
 import click
@@ -49,6 +50,7 @@ def _levels(_ctx: click.Context, _param: click.Parameter, value: str) -> list[in
 @click.option(
     "--slots", type=click.IntRange(1, 32), default=1, show_default=True, help="서버마다 병렬 슬롯 (-np; --server-bin)"
 )
+@click.option("--server-args", default="", help="서버 명령줄에 덧붙일 인자 (extra server arguments, e.g. --no-repack)")
 @click.option("--max-s", type=click.FloatRange(10, 7200), default=1800, show_default=True, help="전체 시간 한도 (초)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -62,6 +64,7 @@ def bench_load(
     model_path: Path | None,
     server_bin: Path | None,
     slots: int,
+    server_args: str,
     max_s: float,
     as_json: bool,
 ) -> None:
@@ -87,7 +90,9 @@ def bench_load(
 
     run = LoadRun(load_questions(questions_file), users, per_user, duration_s, max_s, say)
     try:
-        report = run_load(app, product_targets(settings, model, servers, say, server_bin, slots), run)
+        report = run_load(
+            app, product_targets(settings, model, servers, say, server_bin, slots, shlex.split(server_args)), run
+        )
     finally:
         app.db.dispose()
     report.update(model=str(model), questions_file=str(questions_file))
