@@ -89,6 +89,7 @@ class ChatService:
                 raise ConversationError(BUSY)
             self._in_flight.add(conversation_id)
         try:
+            self._preview(on_wait)
             final: Answer | None = None
             pieces = self.pipeline.stream(question, self.turns(conversation_id), viewer)
             for item in within_request(pieces, owner=conversation_id, on_wait=on_wait):
@@ -104,6 +105,17 @@ class ChatService:
             with self._in_flight_lock:
                 self._in_flight.discard(conversation_id)
         yield stored
+
+    def _preview(self, on_wait: Callable[[Waiting], None] | None) -> None:
+        """Tell a sender at once where they would wait when the model is busy (search runs first, and on a
+        loaded server that alone can take more than a second); the queue's own reports follow."""
+        queue = getattr(getattr(self.pipeline, "llm", None), "queue", None)
+        settings = getattr(self.pipeline, "settings", None)
+        if on_wait is None or queue is None or getattr(settings, "mode", "rag") == "extractive":
+            return
+        waiting = queue.preview()
+        if waiting is not None:
+            on_wait(waiting)
 
     def ask(
         self,

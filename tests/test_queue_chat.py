@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,8 +138,12 @@ def test_a_user_who_left_while_waiting_is_dropped_and_the_next_moves_up(indexed:
     class BrowserLeft(Exception):
         """Like Streamlit's StopException when the browser closed or 새 대화 was clicked."""
 
-    def gone(waiting: Waiting) -> None:
-        raise BrowserLeft
+    notices: list[Waiting] = []
+
+    def gone(waiting: Waiting) -> None:  # hears the place at once (the preview), leaves while in the queue
+        notices.append(waiting)
+        if len(notices) > 1:
+            raise BrowserLeft
 
     with pytest.raises(BrowserLeft):
         indexed.chat.ask(left, LEAVE, on_wait=gone)
@@ -270,3 +275,33 @@ def test_ask_prints_the_place_in_the_queue_to_stderr_when_it_changes(capsys: pyt
         "대기 중: 앞에 1명 · 약 5초",
         "대기 중: 앞에 0명 · 약 1초",
     ]
+
+
+def test_a_sender_hears_their_place_before_search_runs(indexed: App) -> None:
+    """The chat reports the place a question would take the moment it is sent when the model is busy
+    (search and the prompt come first), then the queue's own reports; nothing when a slot is free."""
+    llm = queued(indexed, ScriptedLLM())
+    heard: list[tuple[str, int]] = []
+    searched = indexed.retriever.run
+
+    def search(*args: Any, **kwargs: Any) -> Any:
+        heard.append(("search", -1))
+        return searched(*args, **kwargs)
+
+    indexed.retriever.run = search  # type: ignore[method-assign]
+    indexed.pipeline.retriever = indexed.retriever
+    conv = indexed.chat.start("p")
+    indexed.chat.ask(conv, LEAVE, on_wait=lambda w: heard.append(("wait", w.ahead)))
+    assert heard == [("search", -1)]  # a free slot: no waiting notice at all
+    holder, other = llm.queue.enter(), llm.queue.enter()  # one answering, one already waiting
+    heard.clear()
+    thread = threading.Thread(target=lambda: indexed.chat.ask(conv, LEAVE, on_wait=lambda w: heard.append(("wait", w.ahead))))  # fmt: skip
+    thread.start()
+    deadline = time.monotonic() + 10
+    while len([h for h in heard if h[0] == "wait"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard[:2] == [("wait", 1), ("search", -1)]  # heard before the search ran
+    other.cancel()
+    holder.release()
+    thread.join(10)
+    assert not thread.is_alive()

@@ -190,6 +190,15 @@ class AdmissionQueue:
             ticket.cancel()
         return len(mine)
 
+    def preview(self) -> Waiting | None:
+        """Where a request entering now would stand (None: a slot is free and nobody waits), so a front end
+        can show a position the moment a question is sent, before search and the prompt are ready."""
+        with self.cond:
+            if not self._waiting and self._running < self.slots:
+                return None
+            ahead = len(self._waiting)
+            return Waiting(ahead, self.service_s * math.ceil((ahead + 1) / self.slots), 0.0)
+
     def status(self) -> dict[str, Any]:
         """``running``, ``waiting``, ``slots`` now; since start ``served`` (admitted and finished),
         ``dropped`` (cancelled while waiting), ``timed_out``, ``rejected`` (queue full); ``max_waiting``,
