@@ -89,7 +89,7 @@ class ChatService:
                 raise ConversationError(BUSY)
             self._in_flight.add(conversation_id)
         try:
-            self._preview(on_wait)
+            self._preview(on_wait, conversation_id)
             final: Answer | None = None
             pieces = self.pipeline.stream(question, self.turns(conversation_id), viewer)
             for item in within_request(pieces, owner=conversation_id, on_wait=on_wait):
@@ -106,14 +106,19 @@ class ChatService:
                 self._in_flight.discard(conversation_id)
         yield stored
 
-    def _preview(self, on_wait: Callable[[Waiting], None] | None) -> None:
-        """Tell a sender at once where they would wait when the model is busy (search runs first, and on a
-        loaded server that alone can take more than a second); the queue's own reports follow."""
+    def _preview(self, on_wait: Callable[[Waiting], None] | None, conversation_id: str) -> None:
+        """Tell a sender at once where they would wait when the model is busy (search runs first, and with
+        many questions at once on a loaded server that alone can take more than a second): the questions
+        already sent in other conversations that have not reached the queue count as ahead; the queue's
+        own reports follow."""
         queue = getattr(getattr(self.pipeline, "llm", None), "queue", None)
         settings = getattr(self.pipeline, "settings", None)
         if on_wait is None or queue is None or getattr(settings, "mode", "rag") == "extractive":
             return
-        waiting = queue.preview()
+        status = queue.status()
+        with self._in_flight_lock:
+            others = len(self._in_flight - {conversation_id})
+        waiting = queue.preview(pending=others - status["running"] - status["waiting"])
         if waiting is not None:
             on_wait(waiting)
 

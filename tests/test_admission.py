@@ -258,3 +258,14 @@ def test_remote_spreads_by_free_slots_and_a_dead_server_lowers_the_queue() -> No
     assert llm.queue.status()["slots"] == 4
     with pytest.raises(LLMError, match="server_slots"):
         RemoteLLM(["http://127.0.0.1:1"], server_slots=0)
+
+
+def test_the_preview_counts_those_still_searching_as_ahead() -> None:
+    queue = AdmissionQueue(2, 10, 60.0)
+    assert queue.preview() is None and queue.preview(pending=1) is None  # a slot will be free
+    first = queue.preview(pending=2)
+    assert first is not None and first.ahead == 0  # both slots taken by the time it arrives: first in line
+    running = queue.enter()
+    assert list(running.wait(0.01)) == [] and running.admitted  # a free slot: admitted without a report
+    later = queue.preview(pending=3)
+    assert later is not None and later.ahead == 2 and later.estimate_s > first.estimate_s

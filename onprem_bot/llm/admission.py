@@ -190,13 +190,17 @@ class AdmissionQueue:
             ticket.cancel()
         return len(mine)
 
-    def preview(self) -> Waiting | None:
-        """Where a request entering now would stand (None: a slot is free and nobody waits), so a front end
-        can show a position the moment a question is sent, before search and the prompt are ready."""
+    def preview(self, pending: int = 0) -> Waiting | None:
+        """Where a request sent now would stand once it reaches the queue (None: a slot should be free), so a
+        front end can show a position the moment a question is sent, before search and the prompt are ready.
+
+        ``pending``: requests sent before this one that have not reached the queue yet (still searching);
+        they are counted as ahead of it — a forecast, corrected by the queue's own reports."""
         with self.cond:
-            if not self._waiting and self._running < self.slots:
+            before = self._running + len(self._waiting) + max(0, pending)
+            if before < self.slots:
                 return None
-            ahead = len(self._waiting)
+            ahead = before - self.slots
             return Waiting(ahead, self.service_s * math.ceil((ahead + 1) / self.slots), 0.0)
 
     def status(self) -> dict[str, Any]:
