@@ -41,6 +41,9 @@ LEVEL_KEYS = {
     "answers_per_min",
     "ttft_p50_s",
     "ttft_p95_s",
+    "ttft_p50_ms",
+    "ttft_p95_ms",
+    "dropped",
     "total_p50_s",
     "total_p95_s",
     "streamed",
@@ -192,6 +195,9 @@ def test_bench_load_command_real_model_and_two_servers(
             assert level["requests"] == level["answers"] == level["users"], (name, level)
             assert level["errors"] == 0 and level["lost"] == 0, (name, level)
     assert report["ratios"]["remote"]["at_users"] == 2
+    contract = {"users", "ttft_p50_ms", "ttft_p95_ms", "total_p95_s", "answers_per_min", "errors", "dropped"}
+    assert report["levels"] == report["targets"]["in_process"]["levels"] and contract <= set(report["levels"][0])
+    assert report["baseline"] == report["targets"]["baseline"]  # DESIGN.md's keys
     assert len(started) == 2 and all(p.poll() is not None for p in started)  # both servers killed
 
 
