@@ -4,9 +4,7 @@ and with both dead the request fails with LLMError."""
 
 from __future__ import annotations
 
-import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,32 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from onprem_bot.bench.llama_servers import HOST, free_port, is_up
 from onprem_bot.llm import LLMError
 from onprem_bot.llm.remote import RemoteLLM
 from tests.test_llm_llama import smollm2_path
 
 pytestmark = pytest.mark.integration
 
-HOST = "127.0.0.1"
 START_TIMEOUT_S = 90
 QUESTION = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def is_up(port: int) -> bool:
-    conn = http.client.HTTPConnection(HOST, port, timeout=2)
-    try:
-        conn.request("GET", "/v1/models")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
